@@ -1,0 +1,3 @@
+from mlkwatch.cli import main
+
+raise SystemExit(main())
