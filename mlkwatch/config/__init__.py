@@ -2,32 +2,31 @@
 
 Textual-free and quick to import, so `mlkwatch config path` is instant.
 
-    loaded = load_settings()
-    for problem in loaded.problems:  # shown by the app, which then uses defaults
-        ...
-    target = resolve_connection(loaded.settings, profile_name="prod")
+    settings, problems = load_settings()  # defaults if there are problems
+    for problem in problems:
+        print(problem)  # "line 12: profiles.prod.read_only: must be true or false"
+    target = resolve_connection(settings, profile_name="prod")
 """
 
-from mlkwatch.settings._command import (
+from mlkwatch.config._command import (
     EXAMPLE_CONFIG,
     config_main,
     write_example_config,
 )
-from mlkwatch.settings._connection import (
+from mlkwatch.config._connection import (
     TOKEN_ENV_VAR,
     ConfigError,
     ConnectionTarget,
     resolve_connection,
 )
-from mlkwatch.settings._load import (
+from mlkwatch.config._load import (
     CONFIG_ENV_VAR,
     ConfigProblem,
-    LoadedSettings,
     config_path,
     load_settings,
     parse_settings,
 )
-from mlkwatch.settings._model import (
+from mlkwatch.config._model import (
     DEFAULT_BASE_URL,
     DEFAULT_THEME,
     NotifySettings,
@@ -46,7 +45,6 @@ __all__ = [
     "ConfigError",
     "ConfigProblem",
     "ConnectionTarget",
-    "LoadedSettings",
     "NotifySettings",
     "Profile",
     "RefreshSettings",

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from mlkwatch.settings._load import config_path, load_settings
+from mlkwatch.config._load import config_path, load_settings
 
 __all__ = ["EXAMPLE_CONFIG", "config_main", "write_example_config"]
 
@@ -155,10 +155,10 @@ def _init(path: Path, *, force: bool) -> int:
 
 
 def _check(path: Path, env: Mapping[str, str] | None) -> int:
-    loaded = load_settings(env, path=path)
-    for problem in loaded.problems:
+    _, problems = load_settings(env, path=path)
+    for problem in problems:
         print(f"{path}: {problem}", file=sys.stderr)
-    if loaded.problems:
+    if problems:
         return 1
     state = "fine" if path.exists() else "absent, so the defaults apply"
     print(f"{path}: {state}")

@@ -18,9 +18,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from mlkwatch.config._load import base_url_problem, config_path
+from mlkwatch.config._model import DEFAULT_BASE_URL, Profile, Settings
 from mlkwatch.logs import escape_controls
-from mlkwatch.settings._load import base_url_problem, config_path
-from mlkwatch.settings._model import DEFAULT_BASE_URL, Profile, Settings
 
 if TYPE_CHECKING:
     from mlkwatch.client import Token
@@ -96,9 +96,9 @@ def _chosen_profile(
         return None
     if profile := settings.profiles.get(name):
         return profile
-    known = ", ".join(sorted(settings.profiles)) or "none"
+    known = ", ".join(map(_quoted, sorted(settings.profiles))) or "none"
     raise ConfigError(
-        f"There is no profile named {escape_controls(repr(name))} "
+        f"There is no profile named {_quoted(name)} "
         f"(known profiles: {known}). Profiles are [profiles.NAME] tables "
         f"in {config_path(env)}."
     )
@@ -115,7 +115,7 @@ def _token(profile: Profile | None, env: Mapping[str, str]) -> Token:
             return _token_from_env(profile, profile.token_env, env)
         token = Token.from_env(env, name=TOKEN_ENV_VAR)
     except TokenError as error:
-        where = f"Profile {profile.name!r}: " if profile else ""
+        where = f"Profile {_quoted(profile.name)}: " if profile else ""
         raise ConfigError(f"{where}{error}") from None
     if token is None:
         raise ConfigError(
@@ -133,7 +133,12 @@ def _token_from_env(profile: Profile, name: str, env: Mapping[str, str]) -> Toke
     if token is None:
         # No fallback to MLK_KEY: that token may be for another workspace.
         raise ConfigError(
-            f"Profile {profile.name!r} reads its token from ${name}, "
+            f"Profile {_quoted(profile.name)} reads its token from ${name}, "
             "which is not set. Export it, or change the profile's token_env."
         )
     return token
+
+
+def _quoted(name: str) -> str:
+    # Profile names are the user's own text; keep them printable.
+    return escape_controls(repr(name))

@@ -13,7 +13,7 @@ import os
 import re
 import tomllib
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -21,10 +21,9 @@ from urllib.parse import urlsplit
 
 import platformdirs
 
-from mlkwatch.logs import escape_controls
-from mlkwatch.settings._keylines import KeyLines
-from mlkwatch.settings._keys import key_string_problem, normalize_key_string
-from mlkwatch.settings._model import (
+from mlkwatch.config._keylines import KeyLines
+from mlkwatch.config._keys import key_string_problem, normalize_key_string
+from mlkwatch.config._model import (
     DEFAULT_THEME,
     NotifySettings,
     Profile,
@@ -32,11 +31,11 @@ from mlkwatch.settings._model import (
     RunFilters,
     Settings,
 )
+from mlkwatch.logs import escape_controls
 
 __all__ = [
     "CONFIG_ENV_VAR",
     "ConfigProblem",
-    "LoadedSettings",
     "base_url_problem",
     "config_path",
     "load_settings",
@@ -73,20 +72,6 @@ class ConfigProblem:
         return ": ".join([*where, self.message])
 
 
-@dataclass(frozen=True)
-class LoadedSettings:
-    """The settings to use, where they came from, and what was wrong."""
-
-    settings: Settings
-    """The file's settings, or the defaults if there were any problems."""
-
-    path: Path
-    """The config file that was read (or would have been)."""
-
-    problems: tuple[ConfigProblem, ...] = field(default=())
-    """Every problem found; empty when the file is fine or absent."""
-
-
 def config_path(env: Mapping[str, str] | None = None) -> Path:
     """Where the config file lives: `$MLKWATCH_CONFIG`, or the user config dir.
 
@@ -105,7 +90,7 @@ def load_settings(
     path: Path | None = None,
     theme_names: Collection[str] | None = None,
     binding_ids: Collection[str] | None = None,
-) -> LoadedSettings:
+) -> tuple[Settings, tuple[ConfigProblem, ...]]:
     """Read the config file; a missing file gives the defaults.
 
     Args:
@@ -115,8 +100,8 @@ def load_settings(
         binding_ids: The binding ids the app has; None skips that check.
 
     Returns:
-        The settings and any problems. With problems, the settings are the
-        defaults.
+        The settings and every problem found. With any problem, the settings
+        are the defaults.
     """
     env = os.environ if env is None else env
     path = config_path(env) if path is None else path
@@ -125,17 +110,15 @@ def load_settings(
     except FileNotFoundError:
         if env.get(CONFIG_ENV_VAR, "").strip():
             problem = ConfigProblem(f"{CONFIG_ENV_VAR} names {path}, which is missing")
-            return LoadedSettings(Settings(), path, (problem,))
-        return LoadedSettings(Settings(), path)
+            return Settings(), (problem,)
+        return Settings(), ()
     except OSError as error:
         reason = error.strerror or type(error).__name__
-        problem = ConfigProblem(f"cannot read {path}: {reason}")
-        return LoadedSettings(Settings(), path, (problem,))
+        return Settings(), (ConfigProblem(f"cannot read {path}: {reason}"),)
 
-    settings, problems = parse_settings(
+    return parse_settings(
         data, base_dir=path.parent, theme_names=theme_names, binding_ids=binding_ids
     )
-    return LoadedSettings(settings, path, problems)
 
 
 def parse_settings(
@@ -172,7 +155,8 @@ def parse_settings(
     checker = _Checker(KeyLines(text), base_dir, theme_names, binding_ids)
     settings = checker.settings(document)
     if checker.problems:
-        return Settings(), tuple(checker.problems)
+        in_file_order = sorted(checker.problems, key=lambda problem: problem.line or 0)
+        return Settings(), tuple(in_file_order)
     return settings, ()
 
 
@@ -296,8 +280,9 @@ class _Checker:
 
     def _keys(self, table: dict[str, Any]) -> dict[str, str]:
         keys = {}
-        for binding_id, value in _flatten(table).items():
-            path = ("keys", *binding_id.split("."))
+        for parts, value in _flatten(table).items():
+            binding_id = ".".join(parts)
+            path = ("keys", *parts)
             if not isinstance(value, str):
                 self.fail(path, f"must be a key string like 'x', not {_show(value)}")
             elif problem := key_string_problem(value):
@@ -425,14 +410,13 @@ def _did_you_mean(word: str, choices: Collection[str]) -> str:
     return f"; did you mean {_show(close[0])}?" if close else ""
 
 
-def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, object]:
+def _flatten(table: dict[str, Any], prefix: _Path = ()) -> dict[_Path, object]:
     # `runs.cancel = "x"` without quotes makes TOML nest tables; the binding
     # id the user meant is the dotted name either way.
-    flat: dict[str, object] = {}
+    flat: dict[_Path, object] = {}
     for key, value in table.items():
-        name = f"{prefix}{key}"
         if isinstance(value, dict):
-            flat.update(_flatten(value, f"{name}."))
+            flat.update(_flatten(value, (*prefix, key)))
         else:
-            flat[name] = value
+            flat[(*prefix, key)] = value
     return flat
