@@ -190,17 +190,17 @@ def setup_logging(debug: bool, path: Path | None = None) -> Path:
 
     Args:
         debug: Log at DEBUG level.
-        path: The log file; by default `mlkwatch.log` in `log_dir()`.
+        path: The log file; by default `mlkwatch.log` in `log_dir()`. If it
+            cannot be opened, a new private temporary directory is used.
 
     Returns:
-        The log file's path.
+        The path of the log file in use.
 
     Raises:
-        OSError: If the file cannot be opened. Logging is then silenced
-            rather than sent to the terminal, so the caller may warn and
-            carry on.
+        OSError: If no log file at all can be opened. Logging is then
+            silenced rather than sent to the terminal.
     """
-    path = path if path is not None else log_dir() / _LOG_FILE_NAME
+    wanted = path if path is not None else log_dir() / _LOG_FILE_NAME
     logger = logging.getLogger(LOGGER_NAME)
     root = logging.getLogger()
     _remove_our_handlers(logger, root)
@@ -209,7 +209,7 @@ def setup_logging(debug: bool, path: Path | None = None) -> Path:
     logger.propagate = False
     logging.captureWarnings(True)
     try:
-        handler = _file_handler(path)
+        handler, path, failure = _file_handler_with_fallback(wanted)
     except OSError:
         silence = _OurNullHandler()
         logger.addHandler(silence)
@@ -220,7 +220,21 @@ def setup_logging(debug: bool, path: Path | None = None) -> Path:
     root.addHandler(handler)
     if root.level > logging.WARNING or root.level == logging.NOTSET:
         root.setLevel(logging.WARNING)
+    if failure is not None:
+        logger.warning("cannot log to %s (%s); logging here instead", wanted, failure)
     return path
+
+
+def _file_handler_with_fallback(
+    path: Path,
+) -> tuple[logging.Handler, Path, str | None]:
+    """A handler for `path`, else for a new private temporary directory."""
+    try:
+        return _file_handler(path), path, None
+    except OSError as error:
+        fallback = Path(tempfile.mkdtemp(prefix="mlkwatch-log-")) / path.name
+        reason = error.strerror or type(error).__name__
+        return _file_handler(fallback), fallback, reason
 
 
 def _file_handler(path: Path) -> logging.Handler:
