@@ -105,6 +105,7 @@ def _header_int(headers: Mapping[str, str], name: str) -> int | None:
 
 def parse_rate_limit(headers: Mapping[str, str], now: float) -> RateLimitState | None:
     """Read the `X-RateLimit-*` headers, or None if any is missing or garbled."""
+    headers = {name.lower(): value for name, value in headers.items()}
     limit = _header_int(headers, "x-ratelimit-limit")
     remaining = _header_int(headers, "x-ratelimit-remaining")
     reset = _header_int(headers, "x-ratelimit-reset")

@@ -96,8 +96,10 @@ class _Position:
         self.last_event_id = last_event_id
         self._high_water = _sequence(last_event_id)
 
-    def is_repeat(self, event_id: str | None) -> bool:
-        number = _sequence(event_id)
+    def is_repeat(self, event: StreamEvent) -> bool:
+        if event.type == RESET:
+            return False  # never dropped: it may come with a restarted count
+        number = _sequence(event.id)
         if number is None or self._high_water is None:
             return False
         return number <= self._high_water
@@ -164,7 +166,7 @@ async def stream_events(
                         continue  # a bare `retry:` or keep-alive
                     event = StreamEvent.from_sse(sse)
                     failures = 0
-                    if position.is_repeat(event.id):
+                    if position.is_repeat(event):
                         continue
                     position.advance(event)
                     yield event

@@ -122,16 +122,13 @@ class Token:
             reason = error.strerror or type(error).__name__
             raise TokenError(f"Token file {path} cannot be read: {reason}.") from None
 
-        with os.fdopen(fd, "rb") as file:
+        try:
             # Check the mode of the file we opened, not of whatever the path
             # names by now.
-            _check_private(path, os.fstat(file.fileno()).st_mode)
-            try:
-                content = file.read().decode("ascii")
-            except (OSError, UnicodeDecodeError):
-                raise TokenError(
-                    f"Token file {path} cannot be read as ASCII text."
-                ) from None
+            _check_private(path, os.fstat(fd).st_mode)
+            content = _read_ascii(fd, path)
+        finally:
+            os.close(fd)
 
         if not content.strip():
             raise TokenError(f"Token file {path} is empty.")
@@ -169,3 +166,13 @@ def _check_private(path: Path, mode: int) -> None:
             f"Token file {path} can be read by others "
             f"(mode {stat.S_IMODE(mode):04o}); run `chmod 600 {path}`."
         )
+
+
+def _read_ascii(fd: int, path: Path) -> str:
+    chunks = []
+    try:
+        while chunk := os.read(fd, 4096):
+            chunks.append(chunk)
+        return b"".join(chunks).decode("ascii")
+    except (OSError, UnicodeDecodeError):
+        raise TokenError(f"Token file {path} cannot be read as ASCII text.") from None
