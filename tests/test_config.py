@@ -273,10 +273,18 @@ def test_each_problem_names_line_and_key(
     assert str(problem).startswith(f"line {line}: {key}: ")
 
 
+def test_lines_inside_multiline_strings_are_not_mistaken_for_keys() -> None:
+    text = '[profiles.p.filters]\ntext = """\nflow = 1\n"""\nflow = 2\n'
+
+    problem = only_problem(text)
+
+    assert (problem.line, problem.key) == (5, "profiles.p.filters.flow")
+
+
 def test_a_syntax_error_names_line_and_key() -> None:
     problem = only_problem("theme = 'nord'\n[notify]\nbell = yes\n")
 
-    assert (problem.line, problem.key) == (3, "bell")
+    assert (problem.line, problem.key) == (3, "notify.bell")
     assert "not valid TOML" in problem.message
 
 

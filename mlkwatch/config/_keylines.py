@@ -38,8 +38,9 @@ class KeyLines:
     """The 1-based line of every table header and key in a TOML document."""
 
     def __init__(self, text: str) -> None:
-        """Scan `text`, which should be a document `tomllib` accepted."""
+        """Scan `text`; for a document `tomllib` rejected, it is a best guess."""
         self._lines: dict[tuple[str, ...], int] = {}
+        self._keys: dict[int, tuple[str, ...]] = {}
         table: tuple[str, ...] = ()
         open_quote: str | None = None
         for number, line in enumerate(text.splitlines(), start=1):
@@ -49,11 +50,19 @@ class KeyLines:
                 continue
             if header := _HEADER.match(line):
                 table = split_dotted_key(header.group(1))
-                self._lines.setdefault(table, number)
+                self._note(table, number)
             elif assignment := _ASSIGNMENT.match(line):
                 key = (*table, *split_dotted_key(assignment.group(1)))
-                self._lines.setdefault(key, number)
+                self._note(key, number)
                 open_quote = _opened_multiline_string(line)
+
+    def _note(self, path: tuple[str, ...], line: int) -> None:
+        self._lines.setdefault(path, line)
+        self._keys[line] = path
+
+    def key_on(self, line: int) -> tuple[str, ...] | None:
+        """The key or table header written on `line`, if there is one."""
+        return self._keys.get(line)
 
     def line_of(self, path: tuple[str, ...]) -> int | None:
         """The line of `path`, or of its nearest enclosing key or table."""

@@ -167,13 +167,13 @@ def _syntax_problem(error: tomllib.TOMLDecodeError, text: str) -> ConfigProblem:
         return ConfigProblem(f"is not valid TOML: {message}")
     line = int(position.group(1))
     reason = message[: position.start()].strip()
-    lines = text.splitlines()
-    source = lines[line - 1] if line <= len(lines) else ""
-    key = source.partition("=")[0].strip() if "=" in source else None
+    # The scan is only a best effort on a broken document, but the line is
+    # usually a plain `key = value` whose key it can still name.
+    key = KeyLines(text).key_on(line)
     return ConfigProblem(
         f"is not valid TOML: {reason} (column {position.group(2)})",
         line=line,
-        key=escape_controls(key) if key else None,
+        key=escape_controls(".".join(key)) if key else None,
     )
 
 
@@ -219,7 +219,7 @@ class _Checker:
         profiles = self._profiles(self._table(document, ("profiles",)))
         default_profile = self._string(document, ("default_profile",))
         if default_profile is not None and default_profile not in profiles:
-            known = ", ".join(sorted(profiles)) or "none are defined"
+            known = ", ".join(map(_show, sorted(profiles))) or "none are defined"
             self.fail(
                 ("default_profile",),
                 f"names no profile: {_show(default_profile)} (known: {known})",
@@ -236,11 +236,10 @@ class _Checker:
     # -- sections --------------------------------------------------------
 
     def _profiles(self, table: dict[str, Any]) -> dict[str, Profile]:
-        profiles = {}
-        for name in table:
-            profile = self._profile(name, self._table(table, ("profiles", name)))
-            profiles[name] = profile
-        return profiles
+        return {
+            name: self._profile(name, self._table(table, ("profiles", name)))
+            for name in table
+        }
 
     def _profile(self, name: str, table: dict[str, Any]) -> Profile:
         path = ("profiles", name)
