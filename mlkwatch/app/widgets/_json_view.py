@@ -12,7 +12,7 @@ with a note of what was left out, and deep indentation is capped.
 from __future__ import annotations
 
 import json
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, ClassVar, Final
 
@@ -248,11 +248,11 @@ class JsonView(ScrollView, can_focus=True):
         background: $surface;
         & > .json-view--cursor { background: $block-cursor-blurred-background; }
         &:focus > .json-view--cursor { background: $block-cursor-background; }
-        & > .json-view--key { color: $primary; text-style: bold; }
-        & > .json-view--string { color: $success; }
-        & > .json-view--number { color: $accent; }
-        & > .json-view--bool { color: $warning; }
-        & > .json-view--null { color: $error; text-style: italic; }
+        & > .json-view--key { color: $text-primary; text-style: bold; }
+        & > .json-view--string { color: $text-success; }
+        & > .json-view--number { color: $text-secondary; }
+        & > .json-view--bool { color: $text-warning; }
+        & > .json-view--null { color: $text-error; text-style: italic; }
         & > .json-view--punctuation { color: $text-muted; }
         & > .json-view--note { color: $text-muted; text-style: italic; }
         & > .json-view--redacted {
@@ -366,7 +366,10 @@ class JsonView(ScrollView, can_focus=True):
 
     def _row_of(self, line: int) -> int:
         """The row of a line, or of the folded ancestor that hides it."""
-        return max(bisect_right(self._rows, line, key=_row_line) - 1, 0)
+        row = bisect_left(self._rows, line, key=_row_line)
+        if row < len(self._rows) and _row_line(self._rows[row]) == line:
+            return row
+        return max(row - 1, 0)
 
     def _rows_for(self, start: int, stop: int) -> Iterator[int]:
         """Rows for lines `start` to `stop`, skipping what folds hide."""
@@ -536,7 +539,16 @@ class JsonView(ScrollView, can_focus=True):
         return strip
 
     def _style(self, name: str) -> Style:
-        return self.get_component_rich_style(f"json-view--{name}", partial=True)
+        """A token's style, its colour blended but its background left out.
+
+        Leaving the background to the widget lets the cursor row tint it.
+        """
+        style = self.get_component_rich_style(f"json-view--{name}")
+        if name == "redacted":
+            return style
+        return Style(
+            color=style.color, bold=style.bold, italic=style.italic, dim=style.dim
+        )
 
     def _indent(self, line: _Line) -> int:
         return 2 * min(line.depth, _MAX_INDENT_DEPTH)
@@ -622,9 +634,10 @@ class JsonView(ScrollView, can_focus=True):
         body = _string_body(value, room)
         if len(value) <= room and cell_len(body) + 2 <= room:
             return [Segment(f'"{body}"', string)]
-        hidden = len(value) - room
+        note_room = 40 if room >= 56 else 12
+        body = set_cell_size(body, max(room - note_room, 1)).rstrip()
+        hidden = len(value) - len(body)
         note = f"… (+{hidden:,} chars, press x to expand)"
-        if room - len(note) < 16:
+        if note_room < 40:
             note = f"…(+{hidden:,}, x)"
-        body = set_cell_size(body, max(room - len(note) - 1, 1)).rstrip()
         return [Segment(f'"{body}', string), Segment(note, self._style("note"))]
