@@ -176,12 +176,25 @@ class Limiter:
             now = self._clock()
             bucket.next_slot = max(bucket.next_slot, now) + self._interval(bucket, now)
 
-    def observe(self, kind: RequestClass, headers: Mapping[str, str]) -> bool:
+    def observe(
+        self,
+        kind: RequestClass,
+        headers: Mapping[str, str],
+        retry_after: float | None = None,
+    ) -> bool:
         """Learn the bucket's state from a response's headers.
+
+        Args:
+            kind: The class of the request answered.
+            headers: The response's headers.
+            retry_after: For a 429, how long the server asked every caller to
+                pause; it takes the place of waiting for the reset.
 
         Returns:
             True if the headers held a rate-limit state.
         """
+        if retry_after is not None:
+            self.block(kind, retry_after)
         wall_now = self._wall_clock()
         state = parse_rate_limit(headers, wall_now)
         if state is None:
@@ -194,13 +207,15 @@ class Limiter:
         until_reset = min(max(state.reset_at - wall_now, 0.0), WINDOW_SECONDS)
         bucket.window_end = now + until_reset
         allowance = math.floor(state.remaining * self._share)
-        if allowance < 1:
+        if allowance >= 1:
+            bucket.interval = until_reset / allowance
+            return True
+
+        bucket.interval = 0.0
+        if retry_after is None:
             # Our share is spent: wait for the next window. A reset already
             # due still gets a second's grace so the server has rolled over.
-            bucket.blocked_until = max(bucket.blocked_until, now + max(until_reset, 1))
-            bucket.interval = 0.0
-        else:
-            bucket.interval = until_reset / allowance
+            self.block(kind, max(until_reset, 1.0))
         return True
 
     def block(self, kind: RequestClass, seconds: float) -> None:

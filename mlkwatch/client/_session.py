@@ -189,7 +189,7 @@ class Session:
                 self._record(response, "read", started)
                 if not response.is_success:
                     await response.aread()
-                    self._raise_for_status(response, "read", None)
+                    self._raise_for_status(response, None)
                 yield response
         except httpx.RequestError as error:
             raise error_from_transport(error) from error
@@ -218,7 +218,7 @@ class Session:
 
         self._record(response, kind, started)
         if not response.is_success:
-            self._raise_for_status(response, kind, idempotency_key)
+            self._raise_for_status(response, idempotency_key)
         return self._decode(response, idempotency_key, allow_empty)
 
     def _record(
@@ -226,8 +226,16 @@ class Session:
     ) -> None:
         """Learn the rate limits from a response and log its one line."""
         self.last_request_id = response.headers.get("x-request-id")
-        if self.limiter.observe(kind, response.headers):
+        retry_after = None
+        if response.status_code == 429:
+            retry_after = parse_retry_after(
+                response.headers.get("retry-after"), self._wall_clock()
+            )
+            # One refusal pauses every caller of the class, not just this one.
+            retry_after = 1.0 if retry_after is None else retry_after
+        if self.limiter.observe(kind, response.headers, retry_after):
             self._notify_listeners()
+
         state = getattr(self.limiter.limits, kind)
         logger.info(
             "%s %s %d in %.0f ms, request %s, %s %s left",
@@ -249,15 +257,10 @@ class Session:
                 # A broken listener must not fail the request it observed.
                 logger.exception("rate-limit listener %r failed", listener)
 
-    def _raise_for_status(
-        self, response: httpx.Response, kind: RequestClass, key: str | None
-    ) -> None:
+    def _raise_for_status(self, response: httpx.Response, key: str | None) -> None:
         retry_after = parse_retry_after(
             response.headers.get("retry-after"), self._wall_clock()
         )
-        if response.status_code == 429:
-            # One refusal pauses every caller of the class, not just this one.
-            self.limiter.block(kind, 1.0 if retry_after is None else retry_after)
         try:
             response.raise_for_status()
         except httpx.HTTPStatusError as error:
