@@ -6,7 +6,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from textual.app import App, ComposeResult
-from textual.message import Message
 
 from mlkwatch.app.widgets._waterfall import Waterfall, format_duration
 from mlkwatch.client._models import Run
@@ -104,7 +103,7 @@ class WaterfallApp(App[None]):
         super().__init__()
         self.run_ = run
         self.now = now or T0 + timedelta(seconds=5)
-        self.messages: list[Message] = []
+        self.messages: list[Waterfall.StepHighlighted | Waterfall.StepSelected] = []
 
     def compose(self) -> ComposeResult:
         yield Waterfall(self.run_, now=lambda: self.now)
@@ -229,7 +228,7 @@ async def test_keys_and_clicks_highlight_and_select_steps() -> None:
         await pilot.click(Waterfall, offset=(5, 4))
         await pilot.pause()
 
-    seen = [(type(m).__name__, m.step_id) for m in app.messages]  # type: ignore[attr-defined]
+    seen = [(type(m).__name__, m.step_id) for m in app.messages]
     assert seen == [
         ("StepHighlighted", "stp_fetch-orders"),
         ("StepHighlighted", "stp_charge-card"),

@@ -308,14 +308,12 @@ class Waterfall(ScrollView, can_focus=True):
             classes: Space-separated CSS classes.
         """
         super().__init__(name=name, id=id, classes=classes)
-        self._run: Run | None = None
+        self._run = run
         self._now = now or (lambda: datetime.now(UTC))
         self._frame_now = self._now()
         self._cursor = 0
         self._highlighted_id: str | None = None
         self._timer: Timer | None = None
-        if run is not None:
-            self._run = run
 
     @property
     def run(self) -> Run | None:
@@ -377,8 +375,13 @@ class Waterfall(ScrollView, can_focus=True):
             return
         self._cursor = min(max(index, 0), len(self.steps) - 1)
         row = self._rows().index(self._cursor) + 1
+        # The first step brings the queued row above it back into view too.
+        top = 1 if self._cursor == 0 else row
         self.scroll_to_region(
-            Region(0, row, 1, 1), spacing=Spacing(top=1), animate=False, force=True
+            Region(0, top, 1, row - top + 1),
+            spacing=Spacing(top=1),
+            animate=False,
+            force=True,
         )
         self._announce_highlight()
         self.refresh()
