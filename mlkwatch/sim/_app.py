@@ -179,7 +179,9 @@ class _Exchange:
         if faults.rate_limit_storm:
             storm = ApiError(429, "rate_limited", "rate limit exceeded")
             storm.headers["Retry-After"] = "1"
-            self.budget = Budget(self.budget.limit, 0, self.budget.reset)
+            self.budget = Budget(
+                self.budget.limit, 0, self.budget.reset, self.budget.checked_at
+            )
             return self.error(storm)
         if faults.roll(faults.error_rate):
             if faults.error_status == 503:

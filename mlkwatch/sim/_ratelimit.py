@@ -27,6 +27,8 @@ class Budget:
     remaining: int
     reset: int
     """Unix time (whole seconds) when the window ends."""
+    checked_at: float = 0.0
+    """Unix time the bucket was looked at."""
     allowed: bool = True
 
     def headers(self) -> dict[str, str]:
@@ -37,10 +39,9 @@ class Budget:
             "X-RateLimit-Reset": str(self.reset),
         }
 
-    def retry_after(self, now: float | None = None) -> int:
+    def retry_after(self) -> int:
         """Whole seconds until the window ends, at least 1."""
-        current = time.time() if now is None else now
-        return max(1, math.ceil(self.reset - current))
+        return max(1, math.ceil(self.reset - self.checked_at))
 
 
 class RateLimiter:
@@ -50,7 +51,8 @@ class RateLimiter:
         if plan not in PLANS:
             raise ValueError(f"unknown plan {plan!r}; one of {', '.join(PLANS)}")
         self.plan = plan
-        self._now = now
+        self.now = now
+        """Real time in Unix seconds; tests may freeze it."""
         self._used: dict[str, tuple[int, int]] = {}
 
     def _limit(self, kind: str) -> int:
@@ -59,24 +61,25 @@ class RateLimiter:
 
     def peek(self, kind: str) -> Budget:
         """The bucket's state, spending nothing (for 401s and faults)."""
-        window, used = self._window(kind)
+        now, window, used = self._window(kind)
         limit = self._limit(kind)
-        return Budget(limit, max(0, limit - used), window + WINDOW)
+        return Budget(limit, max(0, limit - used), window + WINDOW, now)
 
     def take(self, kind: str) -> Budget:
         """Spend one request from the bucket, unless it is empty."""
-        window, used = self._window(kind)
+        now, window, used = self._window(kind)
         limit = self._limit(kind)
         if used >= limit:
-            return Budget(limit, 0, window + WINDOW, allowed=False)
+            return Budget(limit, 0, window + WINDOW, now, allowed=False)
         self._used[kind] = (window, used + 1)
-        return Budget(limit, limit - used - 1, window + WINDOW)
+        return Budget(limit, limit - used - 1, window + WINDOW, now)
 
     def reset(self) -> None:
         """Refill every bucket (tests use it between cases)."""
         self._used.clear()
 
-    def _window(self, kind: str) -> tuple[int, int]:
-        window = int(self._now()) // WINDOW * WINDOW
+    def _window(self, kind: str) -> tuple[float, int, int]:
+        now = self.now()
+        window = int(now) // WINDOW * WINDOW
         start, used = self._used.get(kind, (window, 0))
-        return (window, used) if start == window else (window, 0)
+        return now, window, used if start == window else 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import Any
 
@@ -51,3 +52,24 @@ def finish(sim: Simulator, client: httpx.Client, run_id: str) -> dict[str, Any]:
             return dict(run)
         sim.advance(1)
     raise AssertionError(f"run {run_id} never finished")
+
+
+def set_profile(sim: Simulator, flow_id: str, index: int, **changes: Any) -> None:
+    """Change how step `index` of a flow behaves (flaky, fatal, …)."""
+
+    def change(workspace: Any) -> None:
+        step = workspace.flows[flow_id].steps[index]
+        step.profile = dataclasses.replace(step.profile, **changes)
+
+    sim.call(change)
+
+
+def trigger(
+    client: httpx.Client, flow_id: str, body: Any = None, **headers: str
+) -> str:
+    """Trigger a flow and return the new run's id."""
+    response = client.post(
+        f"/flows/{flow_id}/trigger", json=body or {}, headers=headers
+    )
+    assert response.status_code == 202, response.text
+    return str(response.json()["run_id"])
