@@ -1,0 +1,351 @@
+"""The mlkwatch Textual app: owns the client, the run store and the screens."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from functools import partial
+from pathlib import Path
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.dom import DOMNode
+from textual.screen import Screen
+from textual.worker import Worker, WorkerState
+
+from mlkwatch.app.actions import ActionRunner, WriteAction, set_flow_paused
+from mlkwatch.app.feed import RunStore
+from mlkwatch.app.safe_text import one_line
+from mlkwatch.app.sync import RunSync, ServerFilter
+from mlkwatch.app.widgets import RunTable, StatusBar
+from mlkwatch.app.widgets._status_bar import Identity, SyncMode
+from mlkwatch.audit import AuditLog
+from mlkwatch.client import (
+    FlowStatus,
+    Me,
+    MontlakeClient,
+    MontlakeError,
+    RateLimits,
+    Run,
+    Token,
+)
+
+log = logging.getLogger("mlkwatch")
+
+_FLUSH_DELAY = 1 / 30
+"""Run changes are shown at most this often: bursts become one repaint."""
+
+
+def utc_now() -> datetime:
+    """The current time, aware and in UTC."""
+    return datetime.now(UTC)
+
+
+class MonitorApp(App[int]):
+    """Watch a Montlake workspace's runs and act on them safely."""
+
+    TITLE = "mlkwatch"
+    CSS_PATH = "mlkwatch.tcss"
+    ENABLE_COMMAND_PALETTE = True
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "quit", "Quit", id="app.quit"),
+        Binding(
+            "question_mark",
+            "help",
+            "Help",
+            id="app.help",
+            tooltip="List every key of this screen",
+        ),
+        Binding(
+            "Y",
+            "copy_request_id",
+            "Copy request id",
+            id="app.copy_request_id",
+            show=False,
+            tooltip="Copy the request id of the last error",
+        ),
+    ]
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        token: Token,
+        me: Me,
+        read_only: bool = False,
+        profile: str | None = None,
+        initial_run_id: str | None = None,
+        now: Callable[[], datetime] = utc_now,
+        audit: AuditLog | None = None,
+        budget_share: float = 0.5,
+        stream_sync: bool = True,
+    ) -> None:
+        super().__init__()
+        self._base_url = base_url
+        self._token = token
+        self._budget_share = budget_share
+        self._initial_run_id = initial_run_id
+        self._stream_sync = stream_sync
+        self.me = me
+        self.read_only = read_only
+        self.profile = profile
+        self.now = now
+        self.store = RunStore()
+        self.actions = ActionRunner(self)
+        self.audit = audit or AuditLog()
+        self.identity = Identity(
+            workspace=me.workspace.name or me.workspace.id,
+            plan=me.workspace.plan,
+            role=me.token.role,
+            profile=profile,
+            read_only=read_only,
+        )
+        self._client: MontlakeClient | None = None
+        self._status_bars: list[StatusBar] = []
+        self._flush_scheduled = False
+        self._mode = (SyncMode.CONNECTING, "")
+        self._last_error_request_id: str | None = None
+
+    @property
+    def client(self) -> MontlakeClient:
+        """The API client; it exists while the app runs."""
+        if self._client is None:
+            raise RuntimeError("the client is used before the app started")
+        return self._client
+
+    @property
+    def role(self) -> str:
+        """The token's role, as `GET /v1/me` reported it."""
+        return self.me.token.role
+
+    @property
+    def workspace_id(self) -> str:
+        return self.me.workspace.id
+
+    async def on_mount(self) -> None:
+        self._client = MontlakeClient(
+            self._token,
+            base_url=self._base_url,
+            budget_share=self._budget_share,
+            on_rate_limit=self._rate_limits_changed,
+        )
+        await self._client.__aenter__()
+        from mlkwatch.app.screens.runs import RunsScreen
+
+        await self.push_screen(RunsScreen())
+        self._start_sync()
+        if self._initial_run_id:
+            self.open_run(self._initial_run_id)
+
+    async def on_unmount(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+
+    def _start_sync(self) -> None:
+        sync = RunSync(self.client, self.store, self, budget_share=self._budget_share)
+        self.run_worker(
+            sync.run() if self._stream_sync else sync.poll_only(),
+            name="run-sync",
+            group="sync",
+            exit_on_error=False,
+        )
+
+    # The SyncListener protocol: RunSync reports here.
+
+    def runs_changed(self) -> None:
+        """Schedule one flush of pending run changes for the next frame."""
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            self.set_timer(_FLUSH_DELAY, self._flush_changes)
+
+    def mode_changed(self, mode: SyncMode, detail: str) -> None:
+        """Show how updates now arrive."""
+        if (mode, detail) != self._mode:
+            self._mode = (mode, detail)
+            for bar in self._status_bars:
+                bar.set_mode(mode, detail)
+
+    def data_fresh(self) -> None:
+        """Note that the data on screen was just confirmed current."""
+        for bar in self._status_bars:
+            bar.mark_fresh()
+
+    def _flush_changes(self) -> None:
+        self._flush_scheduled = False
+        changes = self.store.take_changes()
+        if not changes:
+            return
+        for table in self._run_tables():
+            table.apply(changes)
+        counts = self.store.counts()
+        for bar in self._status_bars:
+            bar.set_counts(counts)
+
+    def _run_tables(self) -> Iterable[RunTable]:
+        for screen in self.screen_stack:
+            yield from screen.query(RunTable)
+
+    def _rate_limits_changed(self, limits: RateLimits) -> None:
+        for bar in self._status_bars:
+            bar.set_reads(limits.read)
+
+    def attach_status_bar(self, bar: StatusBar) -> None:
+        """Keep `bar` told of the sync mode, read budget and run counts."""
+        if bar not in self._status_bars:
+            self._status_bars.append(bar)
+        bar.set_mode(*self._mode)
+        bar.set_counts(self.store.counts())
+        if self._client is not None:
+            bar.set_reads(self._client.rate_limits.read)
+
+    # Things screens ask of the app.
+
+    def open_run(self, run_id: str) -> None:
+        """Show one run on its own screen."""
+        from mlkwatch.app.screens.run import RunScreen
+
+        self.push_screen(RunScreen(run_id))
+
+    def newest_replay_of(self, run_id: str) -> str | None:
+        """The id of the newest loaded run that replays `run_id`."""
+        replays = [run for run in self.store if run.replay_of == run_id]
+        if not replays:
+            return None
+        return max(replays, key=lambda run: run.created_at or datetime.min).id
+
+    def perform(self, action: WriteAction[Any], *, open_result: bool = False) -> None:
+        """Confirm and perform a write action in the background."""
+        self._perform(action, open_result)
+
+    @work(group="actions", exit_on_error=False)
+    async def _perform(self, action: WriteAction[Any], open_result: bool) -> None:
+        result = await self.actions.run(action)
+        if isinstance(result, Run):
+            self.store.apply([result])
+            self.runs_changed()
+            if open_result:
+                self.open_run(result.id)
+
+    @work(group="actions", exit_on_error=False)
+    async def toggle_flow(self, flow_id: str) -> None:
+        """Pause an active flow or resume a paused one, after confirmation."""
+        try:
+            flow = await self.client.flows.get(flow_id)
+        except MontlakeError as error:
+            self.show_error(error)
+            return
+        pause = flow.status == FlowStatus.ACTIVE
+        await self.actions.run(set_flow_paused(flow, paused=pause))
+
+    @work(group="fetch", exclusive=True, exit_on_error=False)
+    async def fetch_matching(self, server_filter: ServerFilter) -> None:
+        """Ask the API for older runs matching a filter it can apply."""
+        try:
+            page = await self.client.runs.list(
+                limit=100,
+                status=list(server_filter.statuses) or None,
+                flow_id=server_filter.flow_id,
+                correlation_id=server_filter.correlation_id,
+            )
+        except MontlakeError as error:
+            self.show_error(error, quiet=True)
+            return
+        if self.store.apply(page.items):
+            self.runs_changed()
+
+    def copy_text(self, text: str, *, what: str) -> None:
+        """Copy to the clipboard through the terminal (OSC 52), so SSH works."""
+        self.copy_to_clipboard(text)
+        self.notify(f"Copied {what} {one_line(text, 60)}", timeout=3)
+
+    def show_error(self, error: MontlakeError, *, quiet: bool = False) -> None:
+        """Tell the user what failed, the server's code and request id."""
+        self._last_error_request_id = error.request_id
+        log.info("%s: %s (%s)", error.title, error.code, error.request_id)
+        if quiet:
+            return
+        lines = [one_line(error.message, 300) or error.title]
+        if error.code or error.request_id:
+            lines.append(f"{error.code or 'error'} · {error.request_id or 'no id'}")
+        if error.hint:
+            lines.append(error.hint)
+        if error.request_id:
+            lines.append("Shift+Y copies the request id.")
+        self.notify("\n".join(lines), title=error.title, severity="error", timeout=8)
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: Any = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Notify without parsing markup: messages often quote server data."""
+        super().notify(
+            message, title=title, severity=severity, timeout=timeout, markup=markup
+        )
+
+    def action_help(self) -> None:
+        """Show every key of the current screen."""
+        from mlkwatch.app.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.screen))
+
+    def action_copy_request_id(self) -> None:
+        """Copy the request id of the last error, to quote to support."""
+        if self._last_error_request_id is None:
+            self.notify("No error with a request id yet.")
+            return
+        self.copy_text(self._last_error_request_id, what="request id")
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for active in screen.active_bindings.values():
+            binding = active.binding
+            if binding.description and active.enabled:
+                yield SystemCommand(
+                    binding.description,
+                    binding.tooltip or f"Key: {binding.key}",
+                    self._run_binding(active.node, binding.action),
+                )
+
+    def _run_binding(self, node: DOMNode, action: str) -> Callable[[], Any]:
+        return partial(self.run_action, action, node)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Keep the app alive when a background task fails unexpectedly."""
+        if event.state != WorkerState.ERROR:
+            return
+        error = event.worker.error
+        log.error("worker %s failed", event.worker.name, exc_info=error)
+        self.notify(
+            f"A background task ({event.worker.name}) failed; details are in the "
+            "log. mlkwatch keeps running.",
+            severity="error",
+        )
+        if event.worker.name == "run-sync":
+            self.set_timer(5.0, self._start_sync)
+
+    def _fatal_error(self) -> None:
+        # Textual prints a traceback over the terminal here; we write it to a
+        # crash file instead and leave a one-line pointer.
+        from mlkwatch.logs import write_crash_report
+
+        error = sys.exc_info()[1] or self._exception
+        path: Path | str = "the log"
+        if error is not None:
+            path = write_crash_report(error)
+        self._exit_renderables.append(
+            Text(f"mlkwatch stopped on an unexpected error; details in {path}")
+        )
+        self._return_code = 70
+        self._close_messages_no_wait()

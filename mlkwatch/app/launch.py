@@ -1,0 +1,148 @@
+"""From parsed options to a running app: resolve, check, launch, clean up.
+
+Everything that can go wrong before the first frame (no token, a rejected
+token, an unreachable server, a missing extra) ends here in a short message
+that says what to do, never in a traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+
+from mlkwatch.client import MontlakeClient, MontlakeError, Token
+from mlkwatch.client._models import Me
+
+
+@dataclass(frozen=True, slots=True)
+class LaunchOptions:
+    """What the command line asked for."""
+
+    demo: bool = False
+    base_url: str | None = None
+    profile: str | None = None
+    read_only: bool = False
+    debug: bool = False
+    run_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """The API the app will watch, resolved from flags, profile and env."""
+
+    base_url: str
+    token: Token
+    read_only: bool
+    profile: str | None
+
+
+class LaunchError(Exception):
+    """A problem to explain to the user before any screen is drawn."""
+
+    def __init__(self, message: str, status: int = 2) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def _fail(message: str) -> None:
+    print(f"mlkwatch: {message}", file=sys.stderr)
+
+
+@contextmanager
+def _demo_target(options: LaunchOptions) -> Iterator[Target]:
+    try:
+        from mlkwatch.sim import Simulator
+    except ImportError as error:
+        raise LaunchError(
+            "the demo needs the simulator's extra; install it with\n"
+            "  pip install 'mlkwatch[demo]'"
+        ) from error
+    with Simulator(seed=7, traffic=True, history=300) as sim:
+        yield Target(
+            base_url=sim.base_url,
+            token=Token(sim.tokens["operator"]),
+            read_only=options.read_only,
+            profile="demo",
+        )
+
+
+def _configured_target(options: LaunchOptions) -> Target:
+    import os
+
+    from mlkwatch.config import ConfigError, load_settings, resolve_connection
+
+    settings, _ = load_settings()
+    try:
+        resolved = resolve_connection(
+            settings,
+            profile_name=options.profile,
+            base_url_flag=options.base_url,
+            read_only_flag=options.read_only,
+            env=os.environ,
+        )
+    except ConfigError as error:
+        raise LaunchError(str(error)) from error
+    return Target(
+        base_url=resolved.base_url,
+        token=resolved.token,
+        read_only=resolved.read_only,
+        profile=resolved.profile_name,
+    )
+
+
+async def _check_access(target: Target) -> Me:
+    async with MontlakeClient(target.token, base_url=target.base_url) as client:
+        return await client.me()
+
+
+def _preflight(target: Target) -> Me:
+    """Ask `/v1/me` once, so a bad token or URL is explained before the UI."""
+    try:
+        return asyncio.run(_check_access(target))
+    except MontlakeError as error:
+        raise LaunchError(
+            f"cannot use {target.base_url}: {error.title}\n"
+            f"  {error.message}\n  {error.hint}",
+            status=1,
+        ) from error
+
+
+def launch(options: LaunchOptions) -> int:
+    """Start the app for `options`; return the process exit status."""
+    from mlkwatch.logs import setup_logging, write_crash_report
+
+    log_path = setup_logging(debug=options.debug)
+    with ExitStack() as stack:
+        try:
+            if options.demo:
+                target = stack.enter_context(_demo_target(options))
+            else:
+                target = _configured_target(options)
+            me = _preflight(target)
+        except LaunchError as error:
+            _fail(str(error))
+            return error.status
+        try:
+            return _run_app(target, me, options)
+        except Exception as error:  # the last line of defence: no traceback
+            crash_path = write_crash_report(error)
+            _fail(f"crashed unexpectedly; details in {crash_path} (log: {log_path})")
+            return 70
+
+
+def _run_app(target: Target, me: Me, options: LaunchOptions) -> int:
+    from mlkwatch.app.app import MonitorApp
+
+    app = MonitorApp(
+        base_url=target.base_url,
+        token=target.token,
+        me=me,
+        read_only=target.read_only,
+        profile=target.profile,
+        initial_run_id=options.run_id,
+    )
+    app.run()
+    return app.return_code or 0

@@ -1,0 +1,206 @@
+"""Keeps the run store current: the stream when it is there, polling when not.
+
+`RunSync` knows nothing of widgets. It merges what the API says into the
+`RunStore` and tells a listener three things: that runs changed, how updates
+currently arrive, and when the data was last confirmed current.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import Protocol
+
+from mlkwatch.app.feed import RunStore
+from mlkwatch.app.widgets._status_bar import SyncMode
+from mlkwatch.client import (
+    AuthError,
+    MontlakeClient,
+    MontlakeError,
+    PermissionDeniedError,
+    RateLimitState,
+    Run,
+    RunStatus,
+    StreamNotFound,
+)
+
+log = logging.getLogger("mlkwatch")
+
+PAGE_SIZE = 100
+"""The API's largest page: fewest reads for the most runs."""
+
+INITIAL_PAGES = 5
+"""Pages of history loaded at start, after the first one is on screen."""
+
+MIN_POLL_INTERVAL = 1.0
+MAX_POLL_INTERVAL = 30.0
+STREAM_RETRY_AFTER = 20.0
+"""Seconds of polling before trying a broken stream again."""
+
+ACTIVE = [RunStatus.QUEUED, RunStatus.RUNNING]
+_MAX_SINGLE_FETCHES = 5
+"""Runs fetched one by one per poll when they left the active list unseen."""
+
+
+class SyncListener(Protocol):
+    """What `RunSync` reports to; the app implements it."""
+
+    def runs_changed(self) -> None:
+        """The store has pending changes to show."""
+
+    def mode_changed(self, mode: SyncMode, detail: str) -> None:
+        """Updates now arrive another way."""
+
+    def data_fresh(self) -> None:
+        """The data was just confirmed current."""
+
+
+@dataclass(frozen=True, slots=True)
+class ServerFilter:
+    """The filters the API applies itself (the rest are applied locally)."""
+
+    statuses: tuple[str, ...] = ()
+    flow_id: str | None = None
+    correlation_id: str | None = None
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.statuses or self.flow_id or self.correlation_id)
+
+
+def poll_interval(
+    reads: RateLimitState | None, share: float, now: float, cost: int = 2
+) -> float:
+    """Seconds until the next poll, so that polling fits the read budget.
+
+    Args:
+        reads: The latest read budget the server reported.
+        share: The share of the remaining budget this instance may use.
+        now: The current Unix time.
+        cost: Reads one poll usually takes.
+    """
+    if reads is None:
+        return 3.0
+    window_left = max(1.0, reads.reset_at - now)
+    usable = reads.remaining * share / cost
+    if usable < 1:
+        return min(MAX_POLL_INTERVAL, window_left)
+    return max(MIN_POLL_INTERVAL, min(MAX_POLL_INTERVAL, window_left / usable))
+
+
+class RunSync:
+    """Follows the workspace's runs and merges them into a `RunStore`."""
+
+    def __init__(
+        self,
+        client: MontlakeClient,
+        store: RunStore,
+        listener: SyncListener,
+        *,
+        budget_share: float = 0.5,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._client = client
+        self._store = store
+        self._listener = listener
+        self._budget_share = budget_share
+        self._sleep = sleep
+        self._wall_clock = wall_clock
+        self._last_event_id: str | None = None
+
+    async def run(self) -> None:
+        """Keep the store current until cancelled."""
+        self._listener.mode_changed(SyncMode.CONNECTING, "")
+        history = asyncio.create_task(self._load_history())
+        try:
+            await self._follow()
+        finally:
+            history.cancel()
+
+    async def poll_only(self) -> None:
+        """Keep the store current by polling alone, never opening a stream."""
+        self._listener.mode_changed(SyncMode.CONNECTING, "")
+        await self._load_history()
+        await self._poll(until=None, detail="streaming off")
+
+    async def _follow(self) -> None:
+        while True:
+            try:
+                await self._follow_stream()
+            except StreamNotFound:
+                log.info("no run stream on this server; polling only")
+                await self._poll(until=None, detail="no stream on this server")
+            except (AuthError, PermissionDeniedError) as error:
+                self._listener.mode_changed(SyncMode.OFFLINE, error.title)
+                await self._sleep(MAX_POLL_INTERVAL)
+            except MontlakeError as error:
+                log.info("run stream broke (%s); polling for now", error.code)
+                self._listener.mode_changed(SyncMode.RECONNECTING, error.title)
+                deadline = self._wall_clock() + STREAM_RETRY_AFTER
+                await self._poll(until=deadline, detail="stream down")
+
+    async def _follow_stream(self) -> None:
+        stream = self._client.runs.stream(last_event_id=self._last_event_id)
+        async for event in stream:
+            if event.type == "reset":
+                # The server forgot where we were: re-list to catch up.
+                await self._relist()
+            elif event.run is not None:
+                self._merge([event.run])
+            if event.id is not None:
+                self._last_event_id = event.id
+            self._listener.mode_changed(SyncMode.LIVE, "")
+            self._listener.data_fresh()
+
+    async def _poll(self, *, until: float | None, detail: str) -> None:
+        """Poll until `until` (Unix time), or for ever when it is None."""
+        while until is None or self._wall_clock() < until:
+            try:
+                await self._relist()
+            except (AuthError, PermissionDeniedError) as error:
+                self._listener.mode_changed(SyncMode.OFFLINE, error.title)
+            except MontlakeError as error:
+                self._listener.mode_changed(SyncMode.OFFLINE, error.title)
+            else:
+                self._listener.mode_changed(SyncMode.POLLING, detail)
+                self._listener.data_fresh()
+            reads = self._client.rate_limits.read
+            await self._sleep(
+                poll_interval(reads, self._budget_share, self._wall_clock())
+            )
+
+    async def _relist(self) -> None:
+        """Catch up: the newest runs, then whatever was active and is not."""
+        newest = await self._client.runs.list(limit=PAGE_SIZE)
+        self._merge(newest.items)
+        seen = {run.id for run in newest.items}
+        unfinished = [run.id for run in self._store.active() if run.id not in seen]
+        if not unfinished:
+            return
+        active = await self._client.runs.list(status=ACTIVE, limit=PAGE_SIZE)
+        self._merge(active.items)
+        seen.update(run.id for run in active.items)
+        missing = [run_id for run_id in unfinished if run_id not in seen]
+        for run_id in missing[:_MAX_SINGLE_FETCHES]:
+            self._merge([await self._client.runs.get(run_id)])
+
+    async def _load_history(self) -> None:
+        cursor: str | None = None
+        try:
+            for _ in range(INITIAL_PAGES):
+                page = await self._client.runs.list(limit=PAGE_SIZE, cursor=cursor)
+                self._merge(page.items)
+                cursor = page.next_cursor
+                if cursor is None:
+                    return
+        except MontlakeError as error:
+            log.info("history load stopped early: %s", error.code)
+
+    def _merge(self, runs: Iterable[Run]) -> None:
+        changes = self._store.apply(runs)
+        if changes:
+            self._listener.runs_changed()
