@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -22,6 +22,7 @@ from mlkwatch.app.actions import ActionRunner, WriteAction, set_flow_paused
 from mlkwatch.app.feed import RunStore
 from mlkwatch.app.safe_text import one_line
 from mlkwatch.app.sync import RunSync, ServerFilter
+from mlkwatch.app.themes import register_themes
 from mlkwatch.app.widgets import RunTable, StatusBar
 from mlkwatch.app.widgets._status_bar import Identity, SyncMode
 from mlkwatch.audit import AuditLog
@@ -34,6 +35,7 @@ from mlkwatch.client import (
     Run,
     Token,
 )
+from mlkwatch.config import RunFilters, Settings
 
 log = logging.getLogger("mlkwatch")
 
@@ -83,13 +85,16 @@ class MonitorApp(App[int]):
         initial_run_id: str | None = None,
         now: Callable[[], datetime] = utc_now,
         audit: AuditLog | None = None,
-        budget_share: float = 0.5,
+        settings: Settings | None = None,
+        config_problems: Sequence[str] = (),
         stream_sync: bool = True,
     ) -> None:
         super().__init__()
+        self.settings = settings or Settings()
+        self._config_problems = list(config_problems)
         self._base_url = base_url
         self._token = token
-        self._budget_share = budget_share
+        self._budget_share = self.settings.refresh.budget_share
         self._initial_run_id = initial_run_id
         self._stream_sync = stream_sync
         self.me = me
@@ -98,7 +103,8 @@ class MonitorApp(App[int]):
         self.now = now
         self.store = RunStore()
         self.actions = ActionRunner(self)
-        self.audit = audit or AuditLog()
+        self.audit = audit or AuditLog(on_error=self._audit_failed)
+        self._notified_failures: set[str] = set()
         self.identity = Identity(
             workspace=me.workspace.name or me.workspace.id,
             plan=me.workspace.plan,
@@ -129,6 +135,7 @@ class MonitorApp(App[int]):
         return self.me.workspace.id
 
     async def on_mount(self) -> None:
+        self._apply_settings()
         self._client = MontlakeClient(
             self._token,
             base_url=self._base_url,
@@ -142,6 +149,31 @@ class MonitorApp(App[int]):
         self._start_sync()
         if self._initial_run_id:
             self.open_run(self._initial_run_id)
+
+    def _apply_settings(self) -> None:
+        register_themes(self)
+        if self.settings.theme in self.available_themes:
+            self.theme = self.settings.theme
+        else:
+            self._config_problems.append(f"unknown theme {self.settings.theme!r}")
+        self.set_keymap(dict(self.settings.keys))
+        for problem in self._config_problems:
+            self.notify(
+                f"{problem}\nmlkwatch started with default settings; "
+                "`mlkwatch config check` lists every problem.",
+                title="Config file not used",
+                severity="warning",
+                timeout=15,
+            )
+
+    def _audit_failed(self, message: str) -> None:
+        self.notify(message, title="Audit trail", severity="warning")
+
+    @property
+    def default_filters(self) -> RunFilters:
+        """The filters the profile in use starts the runs screen with."""
+        profile = self.settings.profiles.get(self.profile or "")
+        return profile.filters if profile else RunFilters()
 
     async def on_unmount(self) -> None:
         if self._client is not None:
@@ -186,6 +218,32 @@ class MonitorApp(App[int]):
         counts = self.store.counts()
         for bar in self._status_bars:
             bar.set_counts(counts)
+        self._announce_new_failures(changes.added | changes.changed)
+
+    def _announce_new_failures(self, run_ids: Iterable[str]) -> None:
+        prefs = self.settings.notify
+        for run_id in run_ids:
+            run = self.store.get(run_id)
+            if (
+                run is None
+                or run_id in self._notified_failures
+                or not self.store.is_new_failure(run_id)
+            ):
+                continue
+            watched = prefs.watched_flows
+            if watched and not {run.flow_id, run.flow_name} & set(watched):
+                continue
+            self._notified_failures.add(run_id)
+            if prefs.bell:
+                self.bell()
+            if prefs.toast:
+                code = run.error.code if run.error else "failed"
+                self.notify(
+                    f"{one_line(run.flow_name or run.flow_id, 60)}: "
+                    f"{one_line(code, 40)}\n{run.id}",
+                    title="New failure",
+                    severity="error",
+                )
 
     def _run_tables(self) -> Iterable[RunTable]:
         for screen in self.screen_stack:

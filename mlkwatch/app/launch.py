@@ -8,13 +8,17 @@ that says what to do, never in a traceback.
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from mlkwatch.client import MontlakeClient, MontlakeError, Token
-from mlkwatch.client._models import Me
+from mlkwatch.client import Me, MontlakeClient, MontlakeError, Token
+
+if TYPE_CHECKING:
+    from mlkwatch.config import ConfigProblem, Settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,12 +73,9 @@ def _demo_target(options: LaunchOptions) -> Iterator[Target]:
         )
 
 
-def _configured_target(options: LaunchOptions) -> Target:
-    import os
+def _configured_target(options: LaunchOptions, settings: Settings) -> Target:
+    from mlkwatch.config import ConfigError, resolve_connection
 
-    from mlkwatch.config import ConfigError, load_settings, resolve_connection
-
-    settings, _ = load_settings()
     try:
         resolved = resolve_connection(
             settings,
@@ -112,28 +113,36 @@ def _preflight(target: Target) -> Me:
 
 def launch(options: LaunchOptions) -> int:
     """Start the app for `options`; return the process exit status."""
+    from mlkwatch.config import load_settings
     from mlkwatch.logs import setup_logging, write_crash_report
 
     log_path = setup_logging(debug=options.debug)
+    settings, problems = load_settings()
     with ExitStack() as stack:
         try:
             if options.demo:
                 target = stack.enter_context(_demo_target(options))
             else:
-                target = _configured_target(options)
+                target = _configured_target(options, settings)
             me = _preflight(target)
         except LaunchError as error:
             _fail(str(error))
             return error.status
         try:
-            return _run_app(target, me, options)
+            return _run_app(target, me, options, settings, problems)
         except Exception as error:  # the last line of defence: no traceback
             crash_path = write_crash_report(error)
             _fail(f"crashed unexpectedly; details in {crash_path} (log: {log_path})")
             return 70
 
 
-def _run_app(target: Target, me: Me, options: LaunchOptions) -> int:
+def _run_app(
+    target: Target,
+    me: Me,
+    options: LaunchOptions,
+    settings: Settings,
+    problems: Sequence[ConfigProblem],
+) -> int:
     from mlkwatch.app.app import MonitorApp
 
     app = MonitorApp(
@@ -143,6 +152,8 @@ def _run_app(target: Target, me: Me, options: LaunchOptions) -> int:
         read_only=target.read_only,
         profile=target.profile,
         initial_run_id=options.run_id,
+        settings=settings,
+        config_problems=[str(problem) for problem in problems],
     )
     app.run()
     return app.return_code or 0

@@ -194,6 +194,8 @@ class RunSync:
             for _ in range(INITIAL_PAGES):
                 page = await self._client.runs.list(limit=PAGE_SIZE, cursor=cursor)
                 self._merge(page.items)
+                # Failures from here on happened while the user watched.
+                self._store.mark_loaded()
                 cursor = page.next_cursor
                 if cursor is None:
                     return

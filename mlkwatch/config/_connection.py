@@ -52,6 +52,10 @@ class ConnectionTarget:
     """The profile used, or None when running on `$MLK_KEY` alone."""
 
 
+BASE_URL_ENV_VAR = "MLK_BASE_URL"
+"""The environment variable naming the API when no flag or profile does."""
+
+
 def resolve_connection(
     settings: Settings,
     profile_name: str | None = None,
@@ -77,7 +81,12 @@ def resolve_connection(
     """
     env = os.environ if env is None else env
     profile = _chosen_profile(settings, profile_name, env)
-    base_url = base_url_flag or (profile and profile.base_url) or DEFAULT_BASE_URL
+    base_url = (
+        base_url_flag
+        or (profile and profile.base_url)
+        or env.get(BASE_URL_ENV_VAR)
+        or DEFAULT_BASE_URL
+    )
     if problem := base_url_problem(base_url):
         raise ConfigError(f"The API base URL {problem}.")
     return ConnectionTarget(

@@ -63,6 +63,15 @@ class RunsScreen(RunActionsScreen):
         self.query_one("#filter-input", Input).display = False
         self.query_one(RunTable).focus()
         self.monitor.attach_status_bar(self.query_one(StatusBar))
+        defaults = self.monitor.default_filters
+        self._apply_filter(
+            RunFilter(
+                statuses=defaults.status,
+                flow=defaults.flow or "",
+                correlation=defaults.correlation_id or "",
+                words=tuple((defaults.text or "").casefold().split()),
+            )
+        )
 
     def current_run(self) -> Run | None:
         run_id = self.query_one(RunTable).highlighted_run_id
