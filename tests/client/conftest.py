@@ -82,3 +82,12 @@ async def advance(sim: Simulator, seconds: float, steps: int = 1) -> None:
     """Move the sim clock without blocking the test's event loop."""
     for _ in range(steps):
         await asyncio.to_thread(sim.advance, seconds / steps)
+
+
+async def eventually(condition: Callable[[], bool], tries: int = 500) -> None:
+    """Wait until `condition()` holds (it watches another thread's doings)."""
+    for _ in range(tries):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the condition never held")
