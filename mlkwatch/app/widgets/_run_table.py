@@ -290,9 +290,12 @@ _HEADER_INDICATOR = {False: "▲", True: "▼"}
 
 @dataclass(frozen=True, slots=True)
 class _Layout:
+    available: int
+    """The width the layout was fitted to."""
     widths: dict[str, int]
     offsets: dict[str, int]
     width: int
+    """The table's width: `available`, or more when that is too narrow."""
 
     @classmethod
     def fit(cls, available: int) -> _Layout:
@@ -309,7 +312,7 @@ class _Layout:
         for column in _COLUMNS:
             offsets[column.key] = x
             x += widths[column.key] + 1
-        return cls(widths=widths, offsets=offsets, width=x - 1)
+        return cls(available, widths=widths, offsets=offsets, width=x - 1)
 
     def span(self, keys: Iterable[str]) -> tuple[int, int]:
         """The x and width of the smallest span covering these cells."""
@@ -513,6 +516,11 @@ class RunTable(ScrollView, can_focus=True):
         """How many runs pass the filter (on screen or scrolled away)."""
         return len(self._rows)
 
+    def ordered_ids(self, start: int = 0, stop: int | None = None) -> list[str]:
+        """The ids of the runs shown, in display order, from `start` to `stop`."""
+        stop = len(self._rows) if stop is None else min(stop, len(self._rows))
+        return [self._rows.id_at(index) for index in range(max(start, 0), stop)]
+
     @property
     def sort(self) -> tuple[str, bool]:
         """The sort column and whether it is reversed (descending)."""
@@ -621,7 +629,8 @@ class RunTable(ScrollView, can_focus=True):
         return range(top, min(top + self._page_height, len(self._rows)))
 
     def _shown_ids(self) -> list[str]:
-        return [self._rows.id_at(index) for index in self._shown_range()]
+        shown = self._shown_range()
+        return self.ordered_ids(shown.start, shown.stop)
 
     def _cursor_index(self) -> int | None:
         if self._cursor_id is None:
@@ -730,25 +739,27 @@ class RunTable(ScrollView, can_focus=True):
     # -- the cursor ------------------------------------------------------------
 
     def _move_cursor(self, index: int) -> None:
+        """Highlight the run at row `index` for the user, who has now seen it."""
         if not self._rows:
             return
         index = clamp(index, 0, len(self._rows) - 1)
         old_index = self._cursor_index()
         run_id = self._rows.id_at(index)
-        if run_id == self._cursor_id:
+        seen_now = self._store.acknowledge_failure(run_id)
+        if run_id == self._cursor_id and not seen_now:
             return
         self._cursor_id = run_id
-        for row in (old_index, index):
+        top = round(self.scroll_y)
+        for row in {old_index, index}:
             if row is not None and row in self._shown_range():
-                self._refresh_row_line(row - round(self.scroll_y))
+                self._refresh_row_line(row - top)
         self._scroll_to_index(index)
-        self._announce_cursor()
+        if index != old_index:
+            self._announce_cursor()
 
     def _announce_cursor(self) -> None:
-        if self._cursor_id is None:
-            return
-        self._store.acknowledge_failure(self._cursor_id)
-        self.post_message(self.RunHighlighted(self, self._cursor_id))
+        if self._cursor_id is not None:
+            self.post_message(self.RunHighlighted(self, self._cursor_id))
 
     def _step_cursor(self, delta: int) -> None:
         index = self._cursor_index()
@@ -767,14 +778,19 @@ class RunTable(ScrollView, can_focus=True):
         self._header = None
 
     def _on_resize(self, event: events.Resize) -> None:
-        layout = _Layout.fit(self.scrollable_content_region.width)
-        if layout != self._layout:
-            self._layout = layout
-            self._strips.clear()
-            self._header = None
+        if self._fit_layout(self.scrollable_content_region.width):
             self.refresh()
         self._update_virtual_size()
         self._schedule_tick()
+
+    def _fit_layout(self, available: int) -> bool:
+        """Lay the columns out for a new width; True if anything moved."""
+        if available == self._layout.available:
+            return False
+        self._layout = _Layout.fit(available)
+        self._strips.clear()
+        self._header = None
+        return True
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         """Scrolling shows other rows; some of them may tick."""
@@ -785,6 +801,7 @@ class RunTable(ScrollView, can_focus=True):
         """Render the header (line 0) or one row of the table."""
         scroll_x, scroll_y = self.scroll_offset
         width = self.scrollable_content_region.width
+        self._fit_layout(width)
         if y == 0:
             strip = self._header_strip()
         else:
