@@ -17,7 +17,7 @@ from ._models import Me
 from ._resources import Connections, Flows, Runs, Webhooks, fetch_me
 from ._retry import Backoff, RetryBudget
 from ._session import RateLimitListener, Session
-from ._token import Token
+from ._token import ENV_VAR, Token, TokenError
 
 __all__ = ["DEFAULT_BASE_URL", "MontlakeClient"]
 
@@ -40,6 +40,8 @@ class MontlakeClient:
 
     Args:
         token: The API token (a plain string is wrapped in a `Token`).
+            None, as `Token.from_env()` gives when MLK_KEY is unset, raises
+            `TokenError` with advice.
         base_url: The API root, including `/v1`.
         budget_share: Share (0 to 1] of the workspace's remaining budget
             this client may use; the rest is left to teammates.
@@ -58,7 +60,7 @@ class MontlakeClient:
 
     def __init__(
         self,
-        token: Token | str,
+        token: Token | str | None,
         *,
         base_url: str = DEFAULT_BASE_URL,
         budget_share: float = 0.5,
@@ -73,6 +75,11 @@ class MontlakeClient:
         backoff: Backoff | None = None,
         retry_budget: RetryBudget | None = None,
     ) -> None:
+        if token is None:
+            raise TokenError(
+                f"No API token: set {ENV_VAR} or keep the token in a file "
+                "only you can read (chmod 600)."
+            )
         if isinstance(token, str):
             token = Token(token)
         self._token = token

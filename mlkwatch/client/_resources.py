@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from collections.abc import AsyncGenerator, Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any, Final, Literal, TypeVar
 from urllib.parse import quote
@@ -92,7 +92,7 @@ class _Resource:
         parse: Callable[[Mapping[str, Any]], T],
         params: Params,
         page_size: int,
-    ) -> AsyncIterator[T]:
+    ) -> AsyncGenerator[T, None]:
         """Walk every page, stopping if the server ever repeats a cursor."""
         seen: set[str] = set()
         cursor: str | None = None
@@ -147,7 +147,7 @@ class Runs(_Resource):
         flow_id: str | None = None,
         correlation_id: str | None = None,
         page_size: int = MAX_PAGE_SIZE,
-    ) -> AsyncIterator[Run]:
+    ) -> AsyncGenerator[Run, None]:
         """Every matching run, newest first, fetched page by page."""
         params = _params(
             status=_joined(status), flow_id=flow_id, correlation_id=correlation_id
@@ -196,7 +196,7 @@ class Runs(_Resource):
         status: Filter = None,
         flow_id: str | None = None,
         last_event_id: str | None = None,
-    ) -> AsyncIterator[StreamEvent]:
+    ) -> AsyncGenerator[StreamEvent, None]:
         """Workspace-wide run events, live, until the consumer stops.
 
         Raises:
@@ -213,7 +213,7 @@ class Runs(_Resource):
 
     def stream_run(
         self, run_id: str, *, last_event_id: str | None = None
-    ) -> AsyncIterator[StreamEvent]:
+    ) -> AsyncGenerator[StreamEvent, None]:
         """One run's step and run events, ending after `run.finished`.
 
         Raises:
@@ -252,13 +252,13 @@ class Flows(_Resource):
         tag: str | None = None,
         created_after: datetime | str | None = None,
         page_size: int = MAX_PAGE_SIZE,
-    ) -> AsyncIterator[Flow]:
+    ) -> AsyncGenerator[Flow, None]:
         """Every matching flow, fetched page by page."""
         params = _params(status=status, tag=tag, created_after=_time(created_after))
         return self._iterate("/flows", Flow.from_json, params, page_size)
 
     async def get(
-        self, flow_id: str, *, version: Literal["published", "draft"] = "published"
+        self, flow_id: str, version: Literal["published", "draft"] = "published"
     ) -> Flow:
         """One flow with the step graph of its published version or its draft.
 
@@ -275,8 +275,8 @@ class Flows(_Resource):
         self,
         flow_id: str,
         payload: Mapping[str, Any],
-        *,
         correlation_id: str | None = None,
+        *,
         idempotency_key: str | None = None,
     ) -> str:
         """Run a flow now with `payload` as its input.
@@ -313,10 +313,10 @@ class Flows(_Resource):
     async def update(
         self,
         flow_id: str,
-        *,
         name: str | None = None,
         tags: Iterable[str] | None = None,
         status: Literal["active", "paused"] | None = None,
+        *,
         idempotency_key: str | None = None,
     ) -> Flow:
         """Change a flow's name, tags or status; the arguments left None stay."""
@@ -364,7 +364,9 @@ class Connections(_Resource):
             "/connections", Connection.from_json, {}, limit, cursor
         )
 
-    def iter(self, *, page_size: int = MAX_PAGE_SIZE) -> AsyncIterator[Connection]:
+    def iter(
+        self, *, page_size: int = MAX_PAGE_SIZE
+    ) -> AsyncGenerator[Connection, None]:
         """Every connection, fetched page by page."""
         return self._iterate("/connections", Connection.from_json, {}, page_size)
 
@@ -413,11 +415,11 @@ class Connections(_Resource):
     async def rotate(
         self,
         connection_id: str,
-        *,
         api_key: str | None = None,
         access_token: str | None = None,
         refresh_token: str | None = None,
         expires_at: datetime | str | None = None,
+        *,
         idempotency_key: str | None = None,
     ) -> Connection:
         """Replace the secret behind a connection; its id stays.
@@ -467,7 +469,7 @@ class Webhooks(_Resource):
         """One page of subscriptions."""
         return await self._get_page("/webhooks", Webhook.from_json, {}, limit, cursor)
 
-    def iter(self, *, page_size: int = MAX_PAGE_SIZE) -> AsyncIterator[Webhook]:
+    def iter(self, *, page_size: int = MAX_PAGE_SIZE) -> AsyncGenerator[Webhook, None]:
         """Every subscription, fetched page by page."""
         return self._iterate("/webhooks", Webhook.from_json, {}, page_size)
 
@@ -517,7 +519,7 @@ class Webhooks(_Resource):
 
     def iter_deliveries(
         self, webhook_id: str, *, page_size: int = MAX_PAGE_SIZE
-    ) -> AsyncIterator[Delivery]:
+    ) -> AsyncGenerator[Delivery, None]:
         """Every delivery of a subscription, fetched page by page."""
         path = f"/webhooks/{_segment(webhook_id)}/deliveries"
         return self._iterate(path, Delivery.from_json, {}, page_size)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -129,7 +129,7 @@ async def stream_events(
     last_event_id: str | None = None,
     idle_timeout: float,
     ends_after_finish: bool = False,
-) -> AsyncIterator[StreamEvent]:
+) -> AsyncGenerator[StreamEvent, None]:
     """Yield a stream's events for as long as the consumer wants them.
 
     Args:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import httpx
@@ -45,7 +45,7 @@ def limits(
     }
 
 
-Handler = Callable[[httpx.Request], Awaitable[httpx.Response] | httpx.Response]
+Handler = Callable[[httpx.Request], httpx.Response]
 
 
 @dataclass

@@ -8,7 +8,13 @@ import traceback
 import httpx
 import pytest
 
-from mlkwatch.client import MontlakeClient, MontlakeError, UnexpectedResponseError
+from mlkwatch.client import (
+    MontlakeClient,
+    MontlakeError,
+    Token,
+    TokenError,
+    UnexpectedResponseError,
+)
 
 from ._fakes import BASE_URL, TOKEN, FakeTime, Recorder, limits, make_client
 
@@ -120,3 +126,8 @@ async def test_a_closed_client_says_so() -> None:
     with pytest.raises(RuntimeError, match="closed"):
         async with client:
             pass
+
+
+async def test_no_token_is_a_clear_token_error() -> None:
+    with pytest.raises(TokenError, match="MLK_KEY"):
+        MontlakeClient(Token.from_env({}))
