@@ -135,22 +135,32 @@ class ActionRunner:
         )
 
 
-def _describe(*parts: tuple[str, str]) -> Text:
-    """Join (text, style) parts; every text is made display-safe first."""
+def _describe(*parts: str | tuple[str, str]) -> Text:
+    """Build a summary: plain strings are our words, pairs are server data.
+
+    Server data (names, ids) is folded onto one line and made display-safe;
+    our own words keep their line breaks.
+    """
     text = Text()
-    for part, style in parts:
-        text.append(one_line(part, 120), style=style)
+    for part in parts:
+        if isinstance(part, str):
+            text.append(part)
+        else:
+            value, style = part
+            text.append(one_line(value, 120), style=style)
     return text
 
 
 def cancel_run(run: Run) -> WriteAction[Run]:
     """The action that asks the API to cancel `run`."""
     summary = _describe(
-        ("Cancel run ", ""),
+        "Cancel run ",
         (run.id, "bold"),
-        (" of flow ", ""),
+        " of flow ",
         (run.flow_name or run.flow_id, "bold"),
-        (f" (now {run.status}).\n\n", ""),
+        " (now ",
+        (run.status, ""),
+        ").\n\n",
         (
             "Cancellation is best-effort: a step already in flight may still "
             "complete, and the run ends once it does.",
@@ -179,19 +189,17 @@ def replay_run(run: Run, step_id: str | None) -> WriteAction[Run]:
         what = ("every step from the first failure", "bold")
     else:
         step = next((s for s in run.steps or () if s.id == step_id), None)
-        what = (f"step {step.name if step else step_id} ({step_id})", "bold")
+        name = step.name if step else step_id
+        what = (f"step {name} ({step_id})", "bold")
     summary = _describe(
-        ("Replay ", ""),
+        "Replay ",
         what,
-        (" of run ", ""),
+        " of run ",
         (run.id, "bold"),
-        (" (flow ", ""),
+        " (flow ",
         (run.flow_name or run.flow_id, "bold"),
-        (
-            ").\n\nThis starts a new run that points back to the original; "
-            "the steps' side effects happen again.",
-            "",
-        ),
+        ").\n\nThis starts a new run that points back to the original; "
+        "the steps' side effects happen again.",
     )
 
     async def call(client: MontlakeClient, key: str) -> Run:
@@ -218,9 +226,11 @@ def set_flow_paused(flow: Flow, paused: bool) -> WriteAction[Flow]:
         else "Scheduled and webhook triggers start runs again."
     )
     summary = _describe(
-        (f"{verb} flow ", ""),
+        f"{verb} flow ",
         (flow.name or flow.id, "bold"),
-        (f" ({flow.id}).\n\n{effect}", ""),
+        " (",
+        (flow.id, ""),
+        f").\n\n{effect}",
     )
 
     async def call(client: MontlakeClient, key: str) -> Flow:

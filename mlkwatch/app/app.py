@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from functools import partial
@@ -84,6 +85,7 @@ class MonitorApp(App[int]):
         profile: str | None = None,
         initial_run_id: str | None = None,
         now: Callable[[], datetime] = utc_now,
+        wall_clock: Callable[[], float] = time.time,
         audit: AuditLog | None = None,
         settings: Settings | None = None,
         config_problems: Sequence[str] = (),
@@ -101,6 +103,8 @@ class MonitorApp(App[int]):
         self.read_only = read_only
         self.profile = profile
         self.now = now
+        self.wall_clock = wall_clock
+        """Unix time for ages and budget resets; tests freeze it."""
         self.store = RunStore()
         self.actions = ActionRunner(self)
         self.audit = audit or AuditLog(on_error=self._audit_failed)

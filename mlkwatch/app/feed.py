@@ -71,7 +71,11 @@ class _Accumulator:
         return bool(self._kinds)
 
     def note(self, run_id: str, kind: _Kind) -> None:
-        net = _combine(self._kinds.get(run_id), kind)
+        earlier = self._kinds.get(run_id)
+        if earlier is None:
+            self._kinds[run_id] = kind
+            return
+        net = _combine(earlier, kind)
         if net is None:
             del self._kinds[run_id]
         else:

@@ -71,6 +71,9 @@ class ConfirmScreen(ModalScreen[bool]):
         with Vertical():
             yield Static(Text(self._title), id="confirm-title")
             yield Static(self._body, id="confirm-body")
+            yield Static(
+                Text("y confirms · n or esc cancels", style="dim"), id="confirm-keys"
+            )
             with Horizontal():
                 yield Button(self._yes_label, variant="error", id="yes")
                 yield Button("No", variant="primary", id="no")

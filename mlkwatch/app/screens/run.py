@@ -87,7 +87,9 @@ class RunScreen(RunActionsScreen):
         with Vertical(id="run-body"):
             yield Waterfall(now=self.monitor.now, id="waterfall")
             yield StepInspector(id="inspector")
-        yield StatusBar(self.monitor.identity, id="status-bar")
+        yield StatusBar(
+            self.monitor.identity, wall_clock=self.monitor.wall_clock, id="status-bar"
+        )
         yield Footer()
 
     def on_mount(self) -> None:
@@ -160,9 +162,10 @@ class RunScreen(RunActionsScreen):
             return
         steps = {step.id: step for step in run.steps}
         if self._step_id not in steps:
+            # Open on the step that broke the run: that is why we are here.
             failed = run.error.step_id if run.error else None
             self._step_id = failed if failed in steps else run.steps[0].id
-        assert self._step_id is not None
+            self.query_one(Waterfall).highlight(self._step_id)
         self.query_one(StepInspector).show_step(steps[self._step_id])
 
     @on(Waterfall.StepHighlighted)

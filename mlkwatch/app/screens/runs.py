@@ -56,7 +56,7 @@ class RunsScreen(RunActionsScreen):
             id="filter-input",
         )
         yield RunTable(app.store, now=app.now, id="runs-table")
-        yield StatusBar(app.identity, id="status-bar")
+        yield StatusBar(app.identity, wall_clock=app.wall_clock, id="status-bar")
         yield Footer()
 
     def on_mount(self) -> None:

@@ -370,6 +370,12 @@ class Waterfall(ScrollView, can_focus=True):
             return list(steps)
         return [_QUEUED_ROW, *steps]
 
+    def highlight(self, step_id: str) -> None:
+        """Move the cursor to the step with this id, if the run has one."""
+        ids = [step.id for step in self.steps]
+        if step_id in ids:
+            self._move_cursor(ids.index(step_id))
+
     def _move_cursor(self, index: int) -> None:
         if not self.steps:
             return
