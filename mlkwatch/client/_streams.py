@@ -105,14 +105,17 @@ class _Position:
         return number <= self._high_water
 
     def advance(self, event: StreamEvent) -> None:
-        if event.type == RESET:
-            # The server lost our place, and may have restarted its count.
-            self._high_water = None
         if event.id is not None:
             self.last_event_id = event.id
-            number = _sequence(event.id)
-            if number is not None:
-                self._high_water = max(number, self._high_water or number)
+        if event.type == RESET:
+            # The server lost our place and may have restarted its count; a
+            # reset's id may be one inherited from an earlier event, so it
+            # sets no floor.
+            self._high_water = None
+            return
+        number = _sequence(event.id)
+        if number is not None:
+            self._high_water = max(number, self._high_water or number)
 
 
 def _sequence(event_id: str | None) -> int | None:

@@ -202,3 +202,18 @@ async def test_streams_use_the_idle_limit_as_read_timeout() -> None:
     assert timeout["read"] == 7.5
     assert timeout["connect"] == 2.0
     assert server.requests[0].headers["Accept"] == "text/event-stream"
+
+
+async def test_a_reset_without_its_own_id_sets_no_floor() -> None:
+    """SSE ids carry over to later events, so a reset may seem to have one."""
+    time = FakeTime()
+    text = _event(41) + "event: reset\ndata: {}\n\n" + _event(3)
+    server = _Server(iter([httpx.Response(200, headers=SSE, text=text)]))
+    async with make_client(server, time) as client:
+        events = await _collect(client.runs.stream(), 3)
+
+    assert [(e.type, e.id) for e in events] == [
+        ("run.updated", "41"),
+        ("reset", "41"),
+        ("run.updated", "3"),
+    ]
