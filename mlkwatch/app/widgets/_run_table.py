@@ -9,11 +9,11 @@ repaints one line; a ticking duration repaints one cell.
 from __future__ import annotations
 
 import bisect
-from operator import itemgetter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
+from operator import attrgetter, itemgetter
 from typing import Any, ClassVar
 
 from rich.cells import cell_len, get_character_cell_size, set_cell_size
@@ -165,12 +165,14 @@ def _duration_key(run: Run) -> tuple[int, float]:
     return (0, 0.0)
 
 
+_ID = attrgetter("id")
+
 _SORT_KEYS: dict[str, Callable[[Run], Any]] = {
     "created": lambda run: run.created_at or _NEVER,
     "status": lambda run: (_STATUS_ORDER.get(run.status, 5), str(run.status)),
-    "id": lambda run: run.id,
+    "id": attrgetter("id"),
     "flow": lambda run: run.flow_name.casefold(),
-    "trigger": lambda run: str(run.trigger),
+    "trigger": attrgetter("trigger"),
     "correlation": lambda run: run.correlation_id or "",
     "started": lambda run: run.started_at or _NEVER,
     "duration": _duration_key,
@@ -244,7 +246,7 @@ class _SortedIds:
         if dropped:
             kept = [entry for entry in kept if entry[1] not in dropped]
         new = list(entries)
-        keys.update(zip(map(itemgetter(1), new), map(itemgetter(0), new)))
+        keys.update(zip(map(itemgetter(1), new), map(itemgetter(0), new), strict=True))
         kept.extend(new)
         kept.sort()
         self._entries = kept
@@ -607,22 +609,26 @@ class RunTable(ScrollView, can_focus=True):
             self._rows.place(run_id, self._sort_key_function()(run))
 
     def _update_in_bulk(self, touched: frozenset[str], removed: frozenset[str]) -> None:
-        key = self._sort_key_function()
-        accepts = self._accepts
         if 2 * len(touched) > len(self._store):
-            runs: Iterable[Run] = (run for run in self._store if run.id in touched)
-        else:
-            found = map(self._store.get, touched)
-            runs = (run for run in found if run is not None)
-        entries = [(key(run), run.id) for run in runs if accepts(run)]
-        self._rows.replace(touched | removed, entries)
+            # Most runs changed (a first load): start again from the store.
+            self._rebuild()
+            return
+        found = map(self._store.get, touched)
+        runs = [run for run in found if run is not None]
+        self._rows.replace(touched | removed, self._entries_of(runs))
+
+    def _entries_of(self, runs: Iterable[Run]) -> list[tuple[Any, str]]:
+        """The (sort key, id) of each run that passes the filter."""
+        # map, filter and zip keep the loop over 100,000 runs in C.
+        kept = list(runs if self._filter is None else filter(self._filter, runs))
+        return list(
+            zip(map(self._sort_key_function(), kept), map(_ID, kept), strict=True)
+        )
 
     def _rebuild(self) -> None:
-        key = self._sort_key_function()
-        accepts = self._accepts
         rows = _SortedIds()
         rows.reverse = self._rows.reverse
-        rows.replace((), [(key(run), run.id) for run in self._store if accepts(run)])
+        rows.replace((), self._entries_of(self._store))
         self._rows = rows
 
     # -- geometry --------------------------------------------------------------
