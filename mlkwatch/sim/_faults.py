@@ -95,7 +95,10 @@ class Faults:
 
 def _parse_value(name: str, default: Any, text: str) -> Any:
     if name == "paths":
-        re.compile(text)
+        try:
+            re.compile(text)
+        except re.error as exc:
+            raise ValueError(f"paths is not a regex: {exc}") from exc
         return text
     if name == "drop_streams_after":
         return None if text.lower() in ("", "none", "off") else int(text)

@@ -147,6 +147,12 @@ class Simulator:
         asyncio.set_event_loop(loop)
         try:
             loop.run_forever()
+            # Tasks that outlive the server (sse-starlette's shutdown watcher,
+            # say) are cancelled rather than destroyed while pending.
+            pending = asyncio.all_tasks(loop)
+            for task in pending:
+                task.cancel()
+            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
         finally:
             loop.close()
 

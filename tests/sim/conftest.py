@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from mlkwatch.sim import Simulator
+from tests.sim.helpers import client_for
 
 START = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -22,33 +23,24 @@ def sim() -> Iterator[Simulator]:
         yield simulator
 
 
-def _client(sim: Simulator, role: str) -> httpx.Client:
-    return httpx.Client(
-        base_url=sim.base_url,
-        headers={"Authorization": f"Bearer {sim.tokens[role]}"},
-        timeout=10,
-        trust_env=False,
-    )
-
-
 @pytest.fixture
 def viewer(sim: Simulator) -> Iterator[httpx.Client]:
     """A client holding the viewer token."""
-    with _client(sim, "viewer") as client:
+    with client_for(sim, "viewer") as client:
         yield client
 
 
 @pytest.fixture
 def operator(sim: Simulator) -> Iterator[httpx.Client]:
     """A client holding the operator token."""
-    with _client(sim, "operator") as client:
+    with client_for(sim, "operator") as client:
         yield client
 
 
 @pytest.fixture
 def admin(sim: Simulator) -> Iterator[httpx.Client]:
     """A client holding the admin token."""
-    with _client(sim, "admin") as client:
+    with client_for(sim, "admin") as client:
         yield client
 
 

@@ -73,3 +73,13 @@ def trigger(
     )
     assert response.status_code == 202, response.text
     return str(response.json()["run_id"])
+
+
+def client_for(sim: Simulator, role: str) -> httpx.Client:
+    """A client holding the token of `role`."""
+    return httpx.Client(
+        base_url=sim.base_url,
+        headers={"Authorization": f"Bearer {sim.tokens[role]}"},
+        timeout=10,
+        trust_env=False,
+    )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import httpx
 
 from mlkwatch.sim import Simulator
@@ -31,7 +33,7 @@ def test_steps_run_one_after_another(sim: Simulator, operator: httpx.Client) -> 
             break
     assert ("succeeded", "running", "pending", "pending") in seen
     steps = run["steps"]
-    for earlier, later in zip(steps, steps[1:], strict=False):
+    for earlier, later in itertools.pairwise(steps):
         assert earlier["finished_at"] <= later["started_at"]
         assert TIME.fullmatch(later["finished_at"])
     assert run["duration_ms"] >= sum(step["duration_ms"] for step in steps)
