@@ -262,7 +262,9 @@ class _Exchange:
                 Reply(stored[2], stored[3], {"Idempotent-Replayed": "true"})
             )
         reply = self._call(route, context)
-        if isinstance(reply, Reply) and reply.status < 500:
+        # Only successes are kept: an error is decided afresh on a retry (and
+        # its body must carry the retry's own request id).
+        if isinstance(reply, Reply) and reply.status < 300:
             self.workspace.idempotency[key] = (
                 fingerprint,
                 now,
