@@ -22,6 +22,7 @@ from textual.worker import Worker, WorkerState
 from mlkwatch.app.actions import ActionRunner, WriteAction, set_flow_paused
 from mlkwatch.app.feed import RunStore
 from mlkwatch.app.safe_text import one_line
+from mlkwatch.app.screens.registry import TOP_SCREENS, TopScreen
 from mlkwatch.app.sync import RunSync, ServerFilter
 from mlkwatch.app.themes import register_themes
 from mlkwatch.app.widgets import RunTable, StatusBar
@@ -56,7 +57,29 @@ class MonitorApp(App[int]):
     CSS_PATH = "mlkwatch.tcss"
     ENABLE_COMMAND_PALETTE = True
 
+    MODES: ClassVar[dict[str, str | Callable[[], Screen[Any]]]] = {
+        screen.name: screen.factory for screen in TOP_SCREENS
+    }
+
     BINDINGS: ClassVar[list[BindingType]] = [
+        *(
+            Binding(
+                screen.key,
+                f"show_screen('{screen.name}')",
+                screen.title,
+                id=f"app.screen.{screen.name}",
+                show=False,
+            )
+            for screen in TOP_SCREENS
+        ),
+        Binding(
+            "colon",
+            "goto",
+            "Go to",
+            id="app.goto",
+            show=False,
+            tooltip="Type a screen's name to go there",
+        ),
         Binding("q", "quit", "Quit", id="app.quit"),
         Binding(
             "question_mark",
@@ -118,6 +141,7 @@ class MonitorApp(App[int]):
         )
         self._client: MontlakeClient | None = None
         self._status_bars: list[StatusBar] = []
+        self._run_tables: list[RunTable] = []
         self._flush_scheduled = False
         self._mode = (SyncMode.CONNECTING, "")
         self._last_error_request_id: str | None = None
@@ -147,9 +171,7 @@ class MonitorApp(App[int]):
             on_rate_limit=self._rate_limits_changed,
         )
         await self._client.__aenter__()
-        from mlkwatch.app.screens.runs import RunsScreen
-
-        await self.push_screen(RunsScreen())
+        await self.switch_mode("runs")
         self._start_sync()
         if self._initial_run_id:
             self.open_run(self._initial_run_id)
@@ -217,7 +239,7 @@ class MonitorApp(App[int]):
         changes = self.store.take_changes()
         if not changes:
             return
-        for table in self._run_tables():
+        for table in self._run_tables:
             table.apply(changes)
         counts = self.store.counts()
         for bar in self._status_bars:
@@ -249,13 +271,18 @@ class MonitorApp(App[int]):
                     severity="error",
                 )
 
-    def _run_tables(self) -> Iterable[RunTable]:
-        for screen in self.screen_stack:
-            yield from screen.query(RunTable)
-
     def _rate_limits_changed(self, limits: RateLimits) -> None:
         for bar in self._status_bars:
             bar.set_reads(limits.read)
+
+    def attach_run_table(self, table: RunTable) -> None:
+        """Keep `table` told of every run change until it is unmounted."""
+        self._run_tables.append(table)
+
+    def detach_run_table(self, table: RunTable) -> None:
+        """Stop telling `table` of run changes."""
+        if table in self._run_tables:
+            self._run_tables.remove(table)
 
     def attach_status_bar(self, bar: StatusBar) -> None:
         """Keep `bar` told of the sync mode, read budget and run counts."""
@@ -361,6 +388,20 @@ class MonitorApp(App[int]):
 
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.screen))
+
+    def action_show_screen(self, name: str) -> None:
+        """Show one of the top-level screens."""
+        self.switch_mode(name)
+
+    def action_goto(self) -> None:
+        """Ask for a screen's name and go there."""
+        from mlkwatch.app.screens.goto import GotoScreen
+
+        def go(screen: TopScreen | None) -> None:
+            if screen is not None:
+                self.switch_mode(screen.name)
+
+        self.push_screen(GotoScreen(), go)
 
     def action_copy_request_id(self) -> None:
         """Copy the request id of the last error, to quote to support."""

@@ -25,6 +25,12 @@ async def wait_for(pilot, condition, *, tries: int = 100) -> None:  # type: igno
     raise AssertionError("the app never reached the expected state")
 
 
+async def select(pilot, app: MonitorApp, run_id: str) -> None:  # type: ignore[no-untyped-def]
+    """Wait until the table shows `run_id`, then highlight it."""
+    table = app.screen.query_one(RunTable)
+    await wait_for(pilot, lambda: table.move_to(run_id))
+
+
 def trigger(sim: Simulator, flow_name_part: str = "") -> str:
     """Start a run of the first active flow (matching a name part)."""
     headers = {"Authorization": f"Bearer {sim.tokens['operator']}"}
@@ -99,7 +105,7 @@ async def test_cancel_declined_sends_nothing(
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: run_id in app.store)
-        app.screen.query_one(RunTable).move_to(run_id)
+        await select(pilot, app, run_id)
         before = writes(sim)
         await pilot.press("c")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
@@ -118,7 +124,7 @@ async def test_cancel_confirmed_cancels_the_queued_run(
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: run_id in app.store)
-        app.screen.query_one(RunTable).move_to(run_id)
+        await select(pilot, app, run_id)
         await pilot.press("c")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         await pilot.press("y")
@@ -135,7 +141,7 @@ async def test_replay_from_failure_opens_the_new_run(
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: len(app.store) >= 60)
         original = failed_run_id(app)
-        app.screen.query_one(RunTable).move_to(original)
+        await select(pilot, app, original)
         await pilot.press("R")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         await pilot.press("y")
@@ -152,7 +158,7 @@ async def test_read_only_mode_never_writes(
     app = make_app(read_only=True)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: run_id in app.store)
-        app.screen.query_one(RunTable).move_to(run_id)
+        await select(pilot, app, run_id)
         await pilot.press("c", "y", "R", "y", "p", "y", "enter")
         await pilot.pause(0.2)
         await pilot.press("c", "y", "r", "y", "R", "y", "p", "y")
@@ -166,7 +172,7 @@ async def test_viewer_token_cannot_write(make_app: AppFactory, sim: Simulator) -
     app = make_app("viewer")
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: len(app.store) >= 60)
-        app.screen.query_one(RunTable).move_to(failed_run_id(app))
+        await select(pilot, app, failed_run_id(app))
         await pilot.press("R", "y", "p", "y", "c", "y")
         await pilot.pause(0.2)
         assert writes(sim) == []

@@ -61,7 +61,9 @@ class RunsScreen(RunActionsScreen):
 
     def on_mount(self) -> None:
         self.query_one("#filter-input", Input).display = False
-        self.query_one(RunTable).focus()
+        self._table = self.query_one(RunTable)
+        self._table.focus()
+        self.monitor.attach_run_table(self._table)
         self.monitor.attach_status_bar(self.query_one(StatusBar))
         defaults = self.monitor.default_filters
         self._apply_filter(
@@ -72,6 +74,10 @@ class RunsScreen(RunActionsScreen):
                 words=tuple((defaults.text or "").casefold().split()),
             )
         )
+
+    def on_unmount(self) -> None:
+        # Children are gone by now, so use the table kept at mount.
+        self.monitor.detach_run_table(self._table)
 
     def current_run(self) -> Run | None:
         run_id = self.query_one(RunTable).highlighted_run_id
