@@ -349,6 +349,26 @@ async def test_move_to_scrolls_the_run_into_view() -> None:
         assert "01JF000010" in screen_lines(app.table)[line]
 
 
+async def test_move_to_a_run_not_shown_yet_highlights_it_on_arrival() -> None:
+    app = TableApp(store_of(make_run(n) for n in range(20)))
+    async with app.run_test(size=(120, 12)) as pilot:
+        await settle(pilot)
+        app.table.set_filter(lambda run: run.status == RunStatus.FAILED)
+        assert not app.table.move_to("run_01JF000003")  # filtered out
+        assert not app.table.move_to("run_01JF000500")  # not applied yet
+        app.store.apply([make_run(500, "failed")])
+        assert app.table.highlighted_run_id is None
+
+        app.update([make_run(501, "failed")])
+        assert app.table.highlighted_run_id == "run_01JF000500"
+
+        # A cursor move in between cancels the wish.
+        app.table.move_to("run_01JF000600")
+        await pilot.press("up")
+        app.update([make_run(600, "failed")])
+        assert app.table.highlighted_run_id == "run_01JF000501"
+
+
 # -- sort and filter -------------------------------------------------------------
 
 

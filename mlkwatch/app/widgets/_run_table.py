@@ -505,6 +505,8 @@ class RunTable(ScrollView, can_focus=True):
         self._sort_column = "created"
         self._filter: RunPredicate | None = None
         self._cursor_id: str | None = None
+        self._wanted_id: str | None = None
+        """A run `move_to` asked for before it was shown."""
         self._layout = _Layout.fit(0)
         self._strips: LRUCache[str, tuple[tuple[Any, ...], Strip]] = LRUCache(512)
         self._header: tuple[tuple[Any, ...], Strip] | None = None
@@ -550,6 +552,8 @@ class RunTable(ScrollView, can_focus=True):
                 self._update_row(run_id)
 
         self._after_rows_changed(before, anchor, touched)
+        if self._wanted_id is not None and self._wanted_id in self._rows:
+            self.move_to(self._wanted_id)
 
     def set_sort(self, column: str, reverse: bool = False) -> None:
         """Sort by `column` (one of `SORT_COLUMNS`), descending if `reverse`.
@@ -576,11 +580,16 @@ class RunTable(ScrollView, can_focus=True):
     def move_to(self, run_id: str) -> bool:
         """Highlight `run_id` and scroll it into view.
 
+        A run not shown yet (its change set is still to be applied, as for a
+        run just triggered) is highlighted when it arrives, unless the cursor
+        moves first.
+
         Returns:
-            False when the run is not in the table (filtered out or unknown).
+            Whether the run is highlighted now.
         """
         index = self._rows.index_of(run_id)
         if index is None:
+            self._wanted_id = run_id
             return False
         self._move_cursor(index)
         return True
@@ -758,6 +767,7 @@ class RunTable(ScrollView, can_focus=True):
         """Highlight the run at row `index` for the user, who has now seen it."""
         if not self._rows:
             return
+        self._wanted_id = None
         index = clamp(index, 0, len(self._rows) - 1)
         old_index = self._cursor_index()
         run_id = self._rows.id_at(index)
