@@ -94,9 +94,24 @@ def _configured_target(options: LaunchOptions, settings: Settings) -> Target:
     )
 
 
+_SLOW_CHECK_SECONDS = 1.0
+"""After this long without an answer, say what we are waiting for."""
+
+
 async def _check_access(target: Target) -> Me:
-    async with MontlakeClient(target.token, base_url=target.base_url) as client:
-        return await client.me()
+    async def announce_wait() -> None:
+        await asyncio.sleep(_SLOW_CHECK_SECONDS)
+        print(f"mlkwatch: connecting to {target.base_url}…", file=sys.stderr)
+
+    announcer = asyncio.create_task(announce_wait())
+    try:
+        # Few retries: a person is waiting, and the app retries later anyway.
+        async with MontlakeClient(
+            target.token, base_url=target.base_url, max_retries=1
+        ) as client:
+            return await client.me()
+    finally:
+        announcer.cancel()
 
 
 def _preflight(target: Target) -> Me:
@@ -128,6 +143,8 @@ def launch(options: LaunchOptions) -> int:
         except LaunchError as error:
             _fail(str(error))
             return error.status
+        except KeyboardInterrupt:
+            return 130
         try:
             return _run_app(target, me, options, settings, problems)
         except Exception as error:  # the last line of defence: no traceback
