@@ -265,12 +265,7 @@ class _Exchange:
         # Only successes are kept: an error is decided afresh on a retry (and
         # its body must carry the retry's own request id).
         if isinstance(reply, Reply) and reply.status < 300:
-            self.workspace.idempotency[key] = (
-                fingerprint,
-                now,
-                reply.status,
-                reply.body,
-            )
+            self.workspace.remember(key, (fingerprint, now, reply.status, reply.body))
         return self._respond(reply)
 
     def _handle(self, route: Route, context: Context) -> Response:

@@ -291,20 +291,20 @@ def get_connection(ctx: Context) -> Reply:
     return Reply(200, ctx.workspace.connection(ctx.params["connection_id"]).to_json())
 
 
-def _text(
-    body: JSON, name: str, longest: int = 4096, required: bool = True
-) -> str | None:
+def _text(body: JSON, name: str, longest: int = 4096) -> str:
     value = body.get(name)
-    if value is None and not required:
-        return None
     if not isinstance(value, str) or not 0 < len(value) <= longest:
         raise invalid(name, f"must be a string of 1 to {longest} characters")
     return value
 
 
+def _optional_text(body: JSON, name: str) -> str | None:
+    return None if body.get(name) is None else _text(body, name)
+
+
 def _oauth_secret(body: JSON) -> dict[str, Any]:
     secret: dict[str, Any] = {"access_token": _text(body, "access_token")}
-    secret["refresh_token"] = _text(body, "refresh_token", required=False)
+    secret["refresh_token"] = _optional_text(body, "refresh_token")
     expires = body.get("expires_at")
     if expires is not None and (
         not isinstance(expires, str) or parse_time(expires) is None
@@ -332,7 +332,6 @@ def create_connection(ctx: Context) -> Reply:
             raise invalid("scopes", "apply to OAuth connections only")
     else:
         secret = _oauth_secret(body)
-    assert provider is not None and label is not None
     connection = ctx.workspace.create_connection(
         ctx.token.user, provider, label, secret, scopes
     )
@@ -379,7 +378,6 @@ def get_webhook(ctx: Context) -> Reply:
 def create_webhook(ctx: Context) -> Reply:
     body = ctx.json_object()
     url = _text(body, "url", 2048)
-    assert url is not None
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise invalid("url", "must be an absolute http or https URL")

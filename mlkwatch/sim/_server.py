@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import threading
 from collections.abc import Callable
@@ -22,6 +23,25 @@ from mlkwatch.sim._traffic import Traffic
 
 T = TypeVar("T")
 _TIMEOUT = 30.0
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, which notices a stop request at once, not on a tick.
+
+    Test suites start and stop hundreds of simulators; a tenth of a second
+    saved on each adds up.
+    """
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self.stop_requested = asyncio.Event()
+
+    async def main_loop(self) -> None:
+        counter = 0
+        while not await self.on_tick(counter):
+            counter = (counter + 1) % 864_000
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stop_requested.wait(), 0.1)
 
 
 class Simulator:
@@ -92,7 +112,7 @@ class Simulator:
         self._thread: threading.Thread | None = None
         self._workspace: Workspace | None = None
         self._app: SimApp | None = None
-        self._server: uvicorn.Server | None = None
+        self._server: _Server | None = None
         self._serving: asyncio.Task[None] | None = None
         self._driver: asyncio.Task[None] | None = None
 
@@ -188,7 +208,7 @@ class Simulator:
             log_level="warning",
             timeout_graceful_shutdown=2,
         )
-        server = uvicorn.Server(config)
+        server = _Server(config)
         self._server = server
         self._serving = asyncio.create_task(server.serve(sockets=[sock]))
         while not server.started:
@@ -204,6 +224,7 @@ class Simulator:
         app.stopping.set()
         app.workspace.bus.close_all()
         server.should_exit = True
+        server.stop_requested.set()
         await serving
         app.stopping = asyncio.Event()
         self._server = self._serving = None

@@ -27,6 +27,8 @@ from mlkwatch.sim._ratelimit import RateLimiter
 from mlkwatch.sim._webhooks import Dispatcher
 
 IDEMPOTENCY_TTL = timedelta(hours=24)
+MAX_RUNS = 5000
+"""Runs kept; the oldest finished ones go first, so a long demo stays small."""
 
 
 class Workspace:
@@ -176,11 +178,31 @@ class Workspace:
         plans = plan_steps(graph, payload, rng, context, self.providers())
         queued_ms = int(rng.lognormvariate(5.8, 0.6))
         self.runs[run.id] = run
+        self._forget_old_runs()
         if created_at is None:
             self.engine.start(run, plans, queued_ms)
         else:
             self.engine.play_instantly(run, plans, queued_ms)
         return run
+
+    def _forget_old_runs(self) -> None:
+        excess = len(self.runs) - MAX_RUNS
+        if excess <= 0:
+            return
+        old = [run.id for run in self.runs.values() if run.finished][:excess]
+        for run_id in old:
+            del self.runs[run_id]
+
+    def remember(self, key: str, entry: tuple[str, datetime, int, Any]) -> None:
+        """Keep a response for an idempotency key, dropping expired ones."""
+        now = self.clock.now()
+        if len(self.idempotency) >= 10_000:
+            self.idempotency = {
+                k: v
+                for k, v in self.idempotency.items()
+                if now - v[1] < IDEMPOTENCY_TTL
+            }
+        self.idempotency[key] = entry
 
     def trigger(self, flow_id: str, payload: JSON, correlation_id: str | None) -> Run:
         """Run a flow now, as `POST /v1/flows/{id}/trigger` does."""
