@@ -39,8 +39,12 @@ def flow_named(client: httpx.Client, prefix: str) -> dict[str, Any]:
 
 def active_flow(sim: Simulator, prefix: str = "Incident digest") -> str:
     """The id of a flow by name prefix (an active one by default)."""
-    return sim.call(
-        lambda ws: next(f.id for f in ws.flows.values() if f.name.startswith(prefix))
+    return str(
+        sim.call(
+            lambda ws: next(
+                f.id for f in ws.flows.values() if f.name.startswith(prefix)
+            )
+        )
     )
 
 

@@ -67,7 +67,7 @@ def test_bad_correlation_id_is_400(
     response = operator.post(
         f"/flows/{active_flow(sim)}/trigger",
         json={},
-        headers={"X-Correlation-Id": correlation.encode()},
+        headers={b"X-Correlation-Id": correlation.encode()},
     )
     body = assert_error(response, 400, "validation_failed")
     assert body["errors"][0]["field"] == "X-Correlation-Id"

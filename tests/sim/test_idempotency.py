@@ -10,7 +10,7 @@ from tests.sim.helpers import active_flow, assert_error
 
 
 def _runs_of(sim: Simulator, flow_id: str) -> int:
-    return sim.call(lambda ws: sum(r.flow_id == flow_id for r in ws.runs.values()))
+    return int(sim.call(lambda ws: sum(r.flow_id == flow_id for r in ws.runs.values())))
 
 
 def test_same_key_and_body_acts_once(sim: Simulator, operator: httpx.Client) -> None:
@@ -63,7 +63,7 @@ def test_bad_keys_are_400(sim: Simulator, operator: httpx.Client, key: str) -> N
     response = operator.post(
         f"/flows/{active_flow(sim)}/trigger",
         json={},
-        headers={"Idempotency-Key": key.encode()},
+        headers={b"Idempotency-Key": key.encode()},
     )
     body = assert_error(response, 400, "validation_failed")
     assert body["errors"][0]["field"] == "Idempotency-Key"

@@ -28,7 +28,7 @@ def _subscribe(admin: httpx.Client, url: str, *events: str) -> dict[str, Any]:
 def _revoke_any(sim: Simulator, admin: httpx.Client) -> str:
     connection_id = sim.call(lambda ws: next(iter(ws.connections)))
     assert admin.delete(f"/connections/{connection_id}").status_code == 204
-    return connection_id
+    return str(connection_id)
 
 
 def _deliveries(admin: httpx.Client, webhook_id: str) -> list[dict[str, Any]]:
