@@ -256,10 +256,12 @@ async def test_the_highlighted_run_keeps_its_place_when_runs_arrive_above() -> N
     app = TableApp(store_of(make_run(n) for n in range(50)))
     async with app.run_test(size=(120, 12)) as pilot:
         await settle(pilot)
-        await pilot.press("down", "down", "down")
+        # Scrolled away from the top: the user is reading, nothing may move.
+        await pilot.press("pagedown", "down", "down", "down")
         table = app.table
         highlighted = table.highlighted_run_id
-        assert highlighted == "run_01JF000046"
+        top = round(table.scroll_y)
+        assert top > 0
         line = screen_line_of(table, highlighted)
         row_text = screen_lines(table)[line]
 
@@ -270,7 +272,25 @@ async def test_the_highlighted_run_keeps_its_place_when_runs_arrive_above() -> N
         assert screen_line_of(table, highlighted) == line
         assert screen_lines(table)[line] == row_text
         assert table.ordered_ids()[0] == "run_01JF000104"
-        assert round(table.scroll_y) == 5
+        assert round(table.scroll_y) == top + 5
+
+
+async def test_at_the_top_new_runs_show_and_the_highlight_follows_its_run() -> None:
+    app = TableApp(store_of(make_run(n) for n in range(50)))
+    async with app.run_test(size=(120, 12)) as pilot:
+        await settle(pilot)
+        await pilot.press("down", "down", "down")
+        table = app.table
+        highlighted = table.highlighted_run_id
+        line = screen_line_of(table, highlighted)
+
+        app.update(make_run(n) for n in range(100, 102))
+        await settle(pilot)
+
+        assert round(table.scroll_y) == 0
+        assert table.highlighted_run_id == highlighted
+        assert screen_line_of(table, highlighted) == line + 2
+        assert "01JF000101" in screen_lines(table)[1]  # under the header
 
 
 async def test_keys_move_the_cursor_and_post_messages() -> None:
@@ -520,7 +540,7 @@ async def test_runs_arriving_above_repaint_nothing_on_screen() -> None:
     app = TableApp(store_of(make_run(n) for n in range(100)))
     async with app.run_test(size=(120, 12)) as pilot:
         await settle(pilot)
-        await pilot.press("down")
+        await pilot.press("pagedown", "down")
         spy = RenderSpy(app.table)
 
         app.update(make_run(n) for n in range(200, 203))

@@ -541,6 +541,8 @@ class RunTable(ScrollView, can_focus=True):
             return
         before = self._shown_ids()
         anchor = self._anchor(before)
+        # At the top, the user is watching for what is new: show it there.
+        following = round(self.scroll_y) == 0
 
         touched = changes.added | changes.changed
         if len(changes) > _BULK_CHANGES:
@@ -551,7 +553,7 @@ class RunTable(ScrollView, can_focus=True):
             for run_id in touched:
                 self._update_row(run_id)
 
-        self._after_rows_changed(before, anchor, touched)
+        self._after_rows_changed(before, anchor, touched, following=following)
         if self._wanted_id is not None and self._wanted_id in self._rows:
             self.move_to(self._wanted_id)
 
@@ -660,6 +662,10 @@ class RunTable(ScrollView, can_focus=True):
             return None
         return self._rows.index_of(self._cursor_id)
 
+    def _cursor_in_first_page(self) -> bool:
+        index = self._cursor_index()
+        return index is None or index < self._page_height
+
     def _anchor(self, shown: list[str]) -> tuple[str, int] | None:
         """The run that must keep its place on screen, and its line.
 
@@ -696,6 +702,8 @@ class RunTable(ScrollView, can_focus=True):
         before: list[str],
         anchor: tuple[str, int] | None,
         touched: frozenset[str],
+        *,
+        following: bool = False,
     ) -> None:
         self._update_virtual_size()
         previous_cursor = self._cursor_id
@@ -708,7 +716,9 @@ class RunTable(ScrollView, can_focus=True):
             self._cursor_id = self._rows.id_at(0)
 
         anchor_index = None if anchor is None else self._rows.index_of(anchor[0])
-        if anchor is not None and anchor_index is not None:
+        if following and self._cursor_in_first_page():
+            self._scroll_quietly(0)
+        elif anchor is not None and anchor_index is not None:
             self._scroll_quietly(anchor_index - anchor[1])
         else:
             self._scroll_quietly(round(self.scroll_y))
