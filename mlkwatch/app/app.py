@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual import work
@@ -18,6 +18,9 @@ from textual.binding import Binding, BindingType
 from textual.dom import DOMNode
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
+
+if TYPE_CHECKING:
+    from mlkwatch.app.launch import Target
 
 from mlkwatch.app.actions import ActionRunner, WriteAction, set_flow_paused
 from mlkwatch.app.feed import RunStore
@@ -79,6 +82,14 @@ class MonitorApp(App[int]):
             id="app.goto",
             show=False,
             tooltip="Type a screen's name to go there",
+        ),
+        Binding(
+            "P",
+            "switch_profile",
+            "Profile",
+            id="app.profile",
+            show=False,
+            tooltip="Switch to another profile from the config file",
         ),
         Binding("q", "quit", "Quit", id="app.quit"),
         Binding(
@@ -145,6 +156,8 @@ class MonitorApp(App[int]):
         self._flush_scheduled = False
         self._mode = (SyncMode.CONNECTING, "")
         self._last_error_request_id: str | None = None
+        self.switch_to: tuple[Target, Me] | None = None
+        """Set when the user chose another profile; the launcher restarts."""
 
     @property
     def client(self) -> MontlakeClient:
@@ -402,6 +415,43 @@ class MonitorApp(App[int]):
                 self.switch_mode(screen.name)
 
         self.push_screen(GotoScreen(), go)
+
+    def action_switch_profile(self) -> None:
+        """Choose another profile from the config file and switch to it."""
+        from mlkwatch.app.screens.profiles import ProfileScreen
+
+        names = sorted(self.settings.profiles)
+        if not names:
+            self.notify(
+                "No profiles in the config file; `mlkwatch config init` writes "
+                "an example to start from.",
+                title="Profiles",
+            )
+            return
+
+        def chosen(name: str | None) -> None:
+            if name is not None and name != self.profile:
+                self._switch_profile(name)
+
+        self.push_screen(ProfileScreen(names, current=self.profile), chosen)
+
+    @work(group="profile", exclusive=True, exit_on_error=False)
+    async def _switch_profile(self, name: str) -> None:
+        from mlkwatch.app.launch import LaunchError, check_access, resolve_profile
+
+        self.notify(f"Connecting with profile {name}…", timeout=3)
+        try:
+            # Read-only carries over: switching never makes the app less careful.
+            target = resolve_profile(self.settings, name, read_only=self.read_only)
+            me = await check_access(target)
+        except LaunchError as error:
+            self.notify(str(error), title=f"Profile {name}", severity="error")
+            return
+        except MontlakeError as error:
+            self.show_error(error)
+            return
+        self.switch_to = (target, me)
+        self.exit()
 
     def action_copy_request_id(self) -> None:
         """Copy the request id of the last error, to quote to support."""

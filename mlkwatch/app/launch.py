@@ -98,6 +98,26 @@ _SLOW_CHECK_SECONDS = 1.0
 """After this long without an answer, say what we are waiting for."""
 
 
+async def check_access(target: Target) -> Me:
+    """Ask `/v1/me` with the target's token, retrying little."""
+    # Few retries: a person is waiting, and the app retries later anyway.
+    async with MontlakeClient(
+        target.token, base_url=target.base_url, max_retries=1
+    ) as client:
+        return await client.me()
+
+
+def resolve_profile(settings: Settings, profile: str, read_only: bool) -> Target:
+    """The target of a config profile, for switching inside the app.
+
+    Raises:
+        LaunchError: The profile is unknown or has no usable token.
+    """
+    return _configured_target(
+        LaunchOptions(profile=profile, read_only=read_only), settings
+    )
+
+
 async def _check_access(target: Target) -> Me:
     async def announce_wait() -> None:
         await asyncio.sleep(_SLOW_CHECK_SECONDS)
@@ -105,11 +125,7 @@ async def _check_access(target: Target) -> Me:
 
     announcer = asyncio.create_task(announce_wait())
     try:
-        # Few retries: a person is waiting, and the app retries later anyway.
-        async with MontlakeClient(
-            target.token, base_url=target.base_url, max_retries=1
-        ) as client:
-            return await client.me()
+        return await check_access(target)
     finally:
         announcer.cancel()
 
@@ -162,15 +178,23 @@ def _run_app(
 ) -> int:
     from mlkwatch.app.app import MonitorApp
 
-    app = MonitorApp(
-        base_url=target.base_url,
-        token=target.token,
-        me=me,
-        read_only=target.read_only,
-        profile=target.profile,
-        initial_run_id=options.run_id,
-        settings=settings,
-        config_problems=[str(problem) for problem in problems],
-    )
-    app.run()
-    return app.return_code or 0
+    run_id = options.run_id
+    notes = [str(problem) for problem in problems]
+    while True:
+        app = MonitorApp(
+            base_url=target.base_url,
+            token=target.token,
+            me=me,
+            read_only=target.read_only,
+            profile=target.profile,
+            initial_run_id=run_id,
+            settings=settings,
+            config_problems=notes,
+        )
+        app.run()
+        if app.switch_to is None:
+            return app.return_code or 0
+        # Another profile was chosen and checked inside the app: start over
+        # on it in the same process, without the first screen's extras.
+        target, me = app.switch_to
+        run_id, notes = None, []
