@@ -189,8 +189,8 @@ async def test_concurrent_callers_share_one_pause(
     client = new_client(max_retries=2, sleep=asyncio.sleep)
     sim.faults.rate_limit_storm = True
     first = asyncio.create_task(client.me())
-    await eventually(lambda: bool(sim.requests))
-    await asyncio.sleep(0.1)  # the 429 has arrived and paused the class
+    # Wait until the 429 has come back and paused the class.
+    await eventually(lambda: client.rate_limits.read is not None)
     sim.faults.clear()
 
     await asyncio.gather(client.runs.list(limit=1), client.flows.list(limit=1), first)
