@@ -2,27 +2,27 @@
 
 from __future__ import annotations
 
-from textual import events
 from textual.binding import Binding
 
 from mlkwatch.app import actions
-from mlkwatch.app.screens._base import MonitorScreen
+from mlkwatch.app.screens._writes import WriteKeysScreen
+from mlkwatch.app.screens.flow import open_flow
 from mlkwatch.client import Role, Run, RunStatus
 
-_WRITE_ACTIONS = {
-    "cancel_run": Role.OPERATOR,
-    "replay_failed": Role.OPERATOR,
-    "replay_step": Role.OPERATOR,
-    "toggle_flow": Role.OPERATOR,
-}
 
-
-class RunActionsScreen(MonitorScreen):
+class RunActionsScreen(WriteKeysScreen):
     """Cancel, replay, pause, follow lineage and copy, for `current_run()`.
 
     Write keys are greyed out in the Footer when the role or read-only mode
     forbids them; pressing one anyway says why instead of doing nothing.
     """
+
+    WRITE_NEEDS = {
+        "cancel_run": Role.OPERATOR,
+        "replay_failed": Role.OPERATOR,
+        "replay_step": Role.OPERATOR,
+        "toggle_flow": Role.OPERATOR,
+    }
 
     BINDINGS = [
         Binding(
@@ -47,6 +47,13 @@ class RunActionsScreen(MonitorScreen):
             tooltip="Pause or resume the flow this run belongs to",
         ),
         Binding(
+            "f",
+            "open_flow",
+            "Flow",
+            id="run.open_flow",
+            tooltip="Open the flow this run belongs to: its steps and connections",
+        ),
+        Binding(
             "o",
             "open_lineage",
             "Original/replay",
@@ -69,23 +76,6 @@ class RunActionsScreen(MonitorScreen):
     def current_step_id(self) -> str | None:
         """The step `r` replays; None where no step is highlighted."""
         return None
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        needs = _WRITE_ACTIONS.get(action)
-        if needs is not None and self.monitor.actions.why_not(needs) is not None:
-            return None
-        return True
-
-    def on_key(self, event: events.Key) -> None:
-        """Explain a greyed-out write key instead of ignoring it."""
-        active = self.monitor.screen.active_bindings.get(event.key)
-        if active is None or active.enabled:
-            return
-        needs = _WRITE_ACTIONS.get(active.binding.action)
-        reason = None if needs is None else self.monitor.actions.why_not(needs)
-        if reason is not None:
-            event.stop()
-            self.notify(f"{active.binding.description}: {reason}.", severity="warning")
 
     def action_cancel_run(self) -> None:
         """Cancel the current run."""
@@ -126,6 +116,12 @@ class RunActionsScreen(MonitorScreen):
         run = self.current_run()
         if run is not None:
             self.monitor.toggle_flow(run.flow_id)
+
+    def action_open_flow(self) -> None:
+        """Open the current run's flow."""
+        run = self.current_run()
+        if run is not None:
+            open_flow(self.monitor, run.flow_id)
 
     def action_open_lineage(self) -> None:
         """Open the original of a replay, or the newest replay of a run."""

@@ -7,7 +7,10 @@ from dataclasses import dataclass
 
 from textual.screen import Screen
 
+from mlkwatch.app.screens.connections import ConnectionsScreen
+from mlkwatch.app.screens.flows import FlowsScreen
 from mlkwatch.app.screens.runs import RunsScreen
+from mlkwatch.app.screens.webhooks import WebhooksScreen
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +31,17 @@ class TopScreen:
 
 TOP_SCREENS: tuple[TopScreen, ...] = (
     TopScreen("runs", "1", "Runs", RunsScreen, aliases=("run", "r")),
+    TopScreen("flows", "2", "Flows", FlowsScreen, aliases=("flow", "fl", "f")),
+    TopScreen(
+        "connections",
+        "3",
+        "Connections",
+        ConnectionsScreen,
+        aliases=("connection", "con", "conn", "c"),
+    ),
+    TopScreen(
+        "webhooks", "4", "Webhooks", WebhooksScreen, aliases=("webhook", "hooks", "wh")
+    ),
 )
 
 

@@ -115,6 +115,11 @@ class RunsScreen(RunActionsScreen):
         self._apply_filter(run_filter)
         self.query_one(RunTable).focus()
 
+    def show_flow(self, flow_id: str) -> None:
+        """Show only the runs of one flow, as the flows screen's `u` asks."""
+        self._apply_filter(RunFilter(flow=flow_id))
+        self.query_one(RunTable).focus()
+
     def action_open_run(self) -> None:
         """Open the highlighted run."""
         run = self.current_run()

@@ -2,6 +2,7 @@
 
 from mlkwatch.app.widgets._json_view import JsonView
 from mlkwatch.app.widgets._run_table import RunTable
+from mlkwatch.app.widgets._sparkline import sparkline
 from mlkwatch.app.widgets._status_bar import Identity, StatusBar, SyncMode
 from mlkwatch.app.widgets._step_inspector import StepInspector
 from mlkwatch.app.widgets._waterfall import Waterfall
@@ -14,4 +15,5 @@ __all__ = [
     "StepInspector",
     "SyncMode",
     "Waterfall",
+    "sparkline",
 ]
