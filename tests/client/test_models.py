@@ -23,6 +23,8 @@ from mlkwatch.client import (
 )
 from mlkwatch.client._models import Attempt, DeliveryAttempt, FlowStep, TokenInfo
 
+from ._strategies import json_values
+
 MODELS = (
     Run,
     Step,
@@ -35,19 +37,6 @@ MODELS = (
     Attempt,
     Me,
     TokenInfo,
-)
-
-json_values = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers()
-    | st.floats(allow_nan=False)
-    | st.text(max_size=30),
-    lambda children: (
-        st.lists(children, max_size=4)
-        | st.dictionaries(st.text(max_size=10), children, max_size=4)
-    ),
-    max_leaves=20,
 )
 
 # Objects whose keys are the models' own field names, so values hit the parsers.
