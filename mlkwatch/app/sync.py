@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -24,7 +24,9 @@ from mlkwatch.client import (
     RateLimitState,
     Run,
     RunStatus,
+    StreamEvent,
     StreamNotFound,
+    StreamState,
 )
 
 log = logging.getLogger("mlkwatch")
@@ -111,6 +113,8 @@ class RunSync:
         self._sleep = sleep
         self._wall_clock = wall_clock
         self._last_event_id: str | None = None
+        self._stopgap: asyncio.Task[None] | None = None
+        """Polling that stands in while the stream reconnects."""
 
     async def run(self) -> None:
         """Keep the store current until cancelled."""
@@ -120,6 +124,7 @@ class RunSync:
             await self._follow()
         finally:
             history.cancel()
+            self._stop_stopgap()
 
     async def poll_only(self) -> None:
         """Keep the store current by polling alone, never opening a stream."""
@@ -144,7 +149,15 @@ class RunSync:
                 await self._poll(until=deadline, detail="stream down")
 
     async def _follow_stream(self) -> None:
-        stream = self._client.runs.stream(last_event_id=self._last_event_id)
+        stream = self._client.runs.stream(
+            last_event_id=self._last_event_id, on_state=self._stream_state
+        )
+        try:
+            await self._consume(stream)
+        finally:
+            self._stop_stopgap()
+
+    async def _consume(self, stream: AsyncIterator[StreamEvent]) -> None:
         async for event in stream:
             if event.type == "reset":
                 # The server forgot where we were: re-list to catch up.
@@ -153,10 +166,34 @@ class RunSync:
                 self._merge([event.run])
             if event.id is not None:
                 self._last_event_id = event.id
-            self._listener.mode_changed(SyncMode.LIVE, "")
             self._listener.data_fresh()
 
-    async def _poll(self, *, until: float | None, detail: str) -> None:
+    def _stream_state(self, state: StreamState, reason: str) -> None:
+        if state == "connected":
+            self._stop_stopgap()
+            self._listener.mode_changed(SyncMode.LIVE, "")
+            self._listener.data_fresh()
+            return
+        self._listener.mode_changed(SyncMode.RECONNECTING, reason)
+        if self._stopgap is None:
+            # The stream resumes where it stopped, but the user should not
+            # stare at frozen data meanwhile: poll until it is back.
+            self._stopgap = asyncio.create_task(
+                self._poll(until=None, mode=SyncMode.RECONNECTING, detail=reason)
+            )
+
+    def _stop_stopgap(self) -> None:
+        if self._stopgap is not None:
+            self._stopgap.cancel()
+            self._stopgap = None
+
+    async def _poll(
+        self,
+        *,
+        until: float | None,
+        detail: str,
+        mode: SyncMode = SyncMode.POLLING,
+    ) -> None:
         """Poll until `until` (Unix time), or for ever when it is None."""
         while until is None or self._wall_clock() < until:
             try:
@@ -166,7 +203,7 @@ class RunSync:
             except MontlakeError as error:
                 self._listener.mode_changed(SyncMode.OFFLINE, error.title)
             else:
-                self._listener.mode_changed(SyncMode.POLLING, detail)
+                self._listener.mode_changed(mode, detail)
                 self._listener.data_fresh()
             reads = self._client.rate_limits.read
             await self._sleep(

@@ -59,7 +59,7 @@ from ._models import (
 )
 from ._retry import Backoff, RetryBudget
 from ._session import new_idempotency_key
-from ._streams import RESET, StreamEvent
+from ._streams import RESET, StateCallback, StreamEvent, StreamState
 from ._token import ENV_VAR, Token, TokenError, redact_secrets
 from ._webhooks import sign, verify_signature
 
@@ -100,11 +100,13 @@ __all__ = [
     "RunError",
     "RunStatus",
     "ServerError",
+    "StateCallback",
     "Step",
     "StepError",
     "StepStatus",
     "StreamEvent",
     "StreamNotFound",
+    "StreamState",
     "Token",
     "TokenError",
     "TokenInfo",

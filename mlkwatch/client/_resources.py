@@ -11,7 +11,7 @@ from urllib.parse import quote
 from ._errors import DecodeError, ValidationError
 from ._models import Connection, Delivery, Flow, Me, Page, Run, Webhook
 from ._session import Session
-from ._streams import StreamEvent, stream_events
+from ._streams import StateCallback, StreamEvent, stream_events
 
 __all__ = ["Connections", "Flows", "Runs", "Webhooks", "fetch_me"]
 
@@ -196,8 +196,12 @@ class Runs(_Resource):
         status: Filter = None,
         flow_id: str | None = None,
         last_event_id: str | None = None,
+        on_state: StateCallback | None = None,
     ) -> AsyncGenerator[StreamEvent, None]:
         """Workspace-wide run events, live, until the consumer stops.
+
+        `on_state` hears "connected" and "reconnecting" as the connection
+        comes and goes, which the events themselves do not show.
 
         Raises:
             StreamNotFound: The server has no stream; poll `list` instead.
@@ -209,6 +213,7 @@ class Runs(_Resource):
             params={name: str(value) for name, value in params.items()},
             last_event_id=last_event_id,
             idle_timeout=self._idle_timeout,
+            on_state=on_state,
         )
 
     def stream_run(

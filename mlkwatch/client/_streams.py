@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncGenerator, Mapping
+from collections.abc import AsyncGenerator, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, Literal, TypeAlias
 
 from httpx_sse import EventSource, ServerSentEvent
 
@@ -30,9 +30,13 @@ from ._errors import (
 from ._models import Run, Step
 from ._session import Session
 
-__all__ = ["RESET", "StreamEvent", "stream_events"]
+__all__ = ["RESET", "StateCallback", "StreamEvent", "StreamState", "stream_events"]
 
 logger = logging.getLogger("mlkwatch")
+
+StreamState: TypeAlias = Literal["connected", "reconnecting"]
+StateCallback: TypeAlias = Callable[[StreamState, str], None]
+"""Told how a stream's connection fares: the state and a short reason."""
 
 RESET: Final = "reset"
 """The event type telling the consumer to re-list: the stream lost its place."""
@@ -132,6 +136,7 @@ async def stream_events(
     last_event_id: str | None = None,
     idle_timeout: float,
     ends_after_finish: bool = False,
+    on_state: StateCallback | None = None,
 ) -> AsyncGenerator[StreamEvent, None]:
     """Yield a stream's events for as long as the consumer wants them.
 
@@ -143,6 +148,9 @@ async def stream_events(
         idle_timeout: Seconds without a byte after which the connection is
             considered dead and replaced.
         ends_after_finish: Stop after `run.finished` (a single run's stream).
+        on_state: Told `"connected"` when a connection opens and
+            `"reconnecting"` (with the reason) when one is lost, since the
+            reconnects themselves are invisible to the consumer.
 
     Yields:
         Events, each once, in order; `reset` when the consumer must re-list.
@@ -162,6 +170,8 @@ async def stream_events(
                 headers=_stream_headers(position.last_event_id),
                 idle_timeout=idle_timeout,
             ) as response:
+                if on_state is not None:
+                    on_state("connected", "")
                 async for sse in EventSource(response).aiter_sse():
                     if sse.retry is not None:
                         retry_seconds = max(sse.retry, 0) / 1000
@@ -176,6 +186,7 @@ async def stream_events(
                     if ends_after_finish and event.type == RUN_FINISHED:
                         return
             logger.info("stream %s closed by the server; reconnecting", path)
+            reason = "closed by the server"
         except StreamNotFound:
             raise
         except NotFoundError as error:
@@ -191,6 +202,9 @@ async def stream_events(
             raise
         except MontlakeError as error:
             logger.warning("stream %s broke (%s); reconnecting", path, error.title)
+            reason = error.title
+        if on_state is not None:
+            on_state("reconnecting", reason)
         delay = max(retry_seconds, session.backoff.delay(failures))
         failures += 1
         await session.sleep(delay)

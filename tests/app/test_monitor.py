@@ -220,3 +220,29 @@ def _flow_of(app: MonitorApp, run_id: str) -> str:
     run = app.store.get(run_id)
     assert run is not None
     return run.flow_id
+
+
+async def test_a_dropped_stream_reconnects_and_loses_no_run(
+    make_app: AppFactory, sim: Simulator
+) -> None:
+    sim.faults.drop_streams_after = 1
+    app = make_app()
+    modes: list[SyncMode] = []
+    original = app.mode_changed
+
+    def record(mode: SyncMode, detail: str) -> None:
+        modes.append(mode)
+        original(mode, detail)
+
+    app.mode_changed = record  # type: ignore[method-assign]
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: len(app.store) >= 60)
+        run_ids = [trigger(sim) for _ in range(3)]
+        await wait_for(pilot, lambda: all(r in app.store for r in run_ids), tries=200)
+        table = app.screen.query_one(RunTable)
+        await wait_for(pilot, lambda: table.visible_count == len(app.store))
+        # Polling covered the gap; the stream comes back after its retry: delay.
+        back = [SyncMode.RECONNECTING, SyncMode.LIVE]
+        await wait_for(pilot, lambda: modes[-2:] == back, tries=200)
+    connects = [r for r in sim.requests if r.path == "/v1/runs/stream"]
+    assert len(connects) >= 2

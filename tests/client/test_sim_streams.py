@@ -63,6 +63,24 @@ async def test_dropped_streams_resume_without_gaps_or_repeats(
     assert _finished(events) == set(run_ids)
 
 
+async def test_stream_reports_its_connection_coming_and_going(
+    client: MontlakeClient, sim: Simulator
+) -> None:
+    sim.faults.drop_streams_after = 2
+    states: list[str] = []
+    events: list[StreamEvent] = []
+    stream = client.runs.stream(on_state=lambda state, _: states.append(state))
+    consumer = asyncio.create_task(_collect(stream, events))
+    await _connected(sim)
+
+    await _trigger_runs(client, 2)
+    await _drain(sim)
+    await eventually(lambda: states.count("connected") >= 2)
+    consumer.cancel()
+
+    assert states[:3] == ["connected", "reconnecting", "connected"]
+
+
 async def test_resume_point_too_old_yields_reset(client: MontlakeClient) -> None:
     events = client.runs.stream(last_event_id="999999")
     first = await anext(events)
