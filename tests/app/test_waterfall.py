@@ -7,7 +7,7 @@ from typing import Any
 
 from textual.app import App, ComposeResult
 
-from mlkwatch.app.widgets._waterfall import Waterfall, format_duration
+from mlkwatch.app.widgets._waterfall import Waterfall
 from mlkwatch.client._models import Run
 
 T0 = datetime(2025, 3, 1, 3, 0, 0, tzinfo=UTC)
@@ -305,16 +305,6 @@ async def test_zero_length_and_empty_runs_do_not_break() -> None:
     app = WaterfallApp(empty)
     async with app.run_test(size=(30, 6)):
         assert lines(app)[0].startswith("STEP")
-
-
-def test_durations_read_at_a_glance() -> None:
-    assert [format_duration(ms) for ms in (850, 4_200, 31_000, 185_000, 7_620_000)] == [
-        "850ms",
-        "4.2s",
-        "31s",
-        "3m05s",
-        "2h07m",
-    ]
 
 
 def test_snapshot_retried_and_failed(snap_compare: Any) -> None:

@@ -13,6 +13,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import Footer, LoadingIndicator, Static
 
+from mlkwatch.app.formatting import format_duration
 from mlkwatch.app.safe_text import one_line
 from mlkwatch.app.screens._run_actions import RunActionsScreen
 from mlkwatch.app.status import status_style
@@ -25,22 +26,6 @@ _POLL_SECONDS = 2.0
 
 def _when(moment: datetime | None) -> str:
     return "—" if moment is None else moment.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
-
-
-def format_duration(ms: int | None) -> str:
-    """A duration in milliseconds as short text: 850ms, 4.2s, 3m04s, 2h05m."""
-    if ms is None:
-        return "—"
-    if ms < 1000:
-        return f"{ms}ms"
-    seconds = ms / 1000
-    if seconds < 60:
-        return f"{seconds:.1f}s"
-    minutes, secs = divmod(int(seconds), 60)
-    if minutes < 60:
-        return f"{minutes}m{secs:02d}s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h{minutes:02d}m"
 
 
 def with_step(run: Run, step: Step) -> Run:
@@ -193,7 +178,8 @@ class RunScreen(RunActionsScreen):
         text.append("   finished ", style="dim")
         text.append(_when(run.finished_at))
         text.append("   duration ", style="dim")
-        text.append(format_duration(run.duration_ms), style="bold")
+        duration = "—" if run.duration_ms is None else format_duration(run.duration_ms)
+        text.append(duration, style="bold")
         text.append_text(self._lineage(run))
         if run.error is not None:
             text.append("\nerror ", style="dim")

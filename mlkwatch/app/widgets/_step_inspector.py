@@ -12,10 +12,10 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
+from mlkwatch.app.formatting import format_duration
 from mlkwatch.app.safe_text import one_line, safe_text, visible
 from mlkwatch.app.status import status_look
 from mlkwatch.app.widgets._json_view import JsonView
-from mlkwatch.app.widgets._waterfall import format_duration
 from mlkwatch.client._models import Step, StepError
 
 __all__ = ["StepInspector"]

@@ -26,11 +26,12 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.timer import Timer
 
+from mlkwatch.app.formatting import format_duration
 from mlkwatch.app.safe_text import one_line
 from mlkwatch.app.status import status_look
 from mlkwatch.client._models import Attempt, Run, RunStatus, Step, StepStatus
 
-__all__ = ["Waterfall", "format_duration"]
+__all__ = ["Waterfall"]
 
 _EIGHTHS = " ▏▎▍▌▋▊▉"
 """Left-aligned partial blocks: index n covers n eighths of a cell."""
@@ -56,23 +57,6 @@ _MIN_TICK_GAP = 10
 
 _QUEUED_ROW = -1
 """Row marker for the run's time in the queue (not a step)."""
-
-
-def format_duration(ms: float) -> str:
-    """A short human duration: `850ms`, `4.2s`, `31s`, `3m05s`, `2h07m`."""
-    ms = max(ms, 0.0)
-    if ms < 1_000:
-        return f"{ms:.0f}ms"
-    seconds = ms / 1_000
-    if seconds < 10:
-        return f"{seconds:.1f}s"
-    if seconds < 60:
-        return f"{seconds:.0f}s"
-    minutes, seconds = divmod(int(seconds), 60)
-    if minutes < 60:
-        return f"{minutes}m{seconds:02d}s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h{minutes:02d}m"
 
 
 def _tick_label(ms: int) -> str:
