@@ -9,6 +9,7 @@ apply change sets and look runs up here when they draw.
 from __future__ import annotations
 
 import dataclasses
+from datetime import datetime
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from enum import Enum
@@ -156,6 +157,8 @@ class RunStore:
         self._new_failures: set[str] = set()
         self._active: set[str] = set()
         self._loaded = False
+        self._loaded_until: datetime | None = None
+        """The latest finish the initial load saw: older failures are old news."""
 
     def __len__(self) -> int:
         return len(self._runs)
@@ -223,7 +226,7 @@ class RunStore:
         if (
             self._loaded
             and run.status == RunStatus.FAILED
-            and (held is None or held.status != RunStatus.FAILED)
+            and self._failed_now(held, run)
         ):
             self._new_failures.add(run.id)
         return _Kind.ADDED if held is None else _Kind.CHANGED
@@ -280,9 +283,23 @@ class RunStore:
         self._pending = _Accumulator()
         return changes
 
+    def _failed_now(self, held: Run | None, run: Run) -> bool:
+        """Whether `run` failed while the user watched, not before."""
+        if held is not None:
+            return held.status != RunStatus.FAILED
+        # A run first seen already failed may come from a later history page:
+        # it is new only if it finished after everything the first load saw.
+        # Both times are the server's, so a skewed local clock does not matter.
+        watermark = self._loaded_until
+        return watermark is None or (
+            run.finished_at is not None and run.finished_at > watermark
+        )
+
     def mark_loaded(self) -> None:
         """End the initial load: from now on, runs that fail are new failures."""
         self._loaded = True
+        finishes = [run.finished_at for run in self._runs.values() if run.finished_at]
+        self._loaded_until = max(finishes, default=None)
 
     @property
     def new_failures(self) -> frozenset[str]:

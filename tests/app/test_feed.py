@@ -290,6 +290,18 @@ def test_failures_after_the_initial_load_are_new_until_seen() -> None:
     assert store.new_failures == frozenset()
 
 
+def test_old_failures_from_later_history_pages_are_not_new() -> None:
+    store = RunStore()
+    store.apply([make_run(50, "succeeded"), make_run(51, "failed")])
+    store.mark_loaded()
+
+    # An older page arrives after the load ended; then a run fails for real.
+    store.apply([make_run(n, "failed") for n in range(10, 20)])
+    store.apply([make_run(60, "failed")])
+
+    assert store.new_failures == {"run_0060"}
+
+
 def test_a_failed_run_updated_again_is_not_new_twice() -> None:
     store = RunStore()
     store.mark_loaded()
