@@ -126,6 +126,8 @@ class WebhooksScreen(ResourceListScreen):
         self._webhooks: dict[str, Webhook] = {}
         self._deliveries: list[Delivery] = []
         self._deliveries_of: str | None = None
+        """The subscription whose deliveries are shown."""
+        self._deliveries_stale = False
         self._reloaded_when_due: set[tuple[str, datetime]] = set()
 
     def compose_below(self) -> ComposeResult:
@@ -142,7 +144,7 @@ class WebhooksScreen(ResourceListScreen):
     async def fetch(self) -> None:
         webhooks = await take(self.monitor.client.webhooks.iter())
         self._webhooks = {webhook.id: webhook for webhook in webhooks}
-        self._deliveries_of = None
+        self._deliveries_stale = True
 
     def rows(self) -> Iterable[Row]:
         for webhook in self._webhooks.values():
@@ -172,12 +174,15 @@ class WebhooksScreen(ResourceListScreen):
         if webhook is None:
             self._deliveries, self._deliveries_of = [], None
             self._draw_deliveries(Text("Subscribe a URL to see its deliveries here."))
-        elif webhook.id != self._deliveries_of:
+        elif self._deliveries_stale or webhook.id != self._deliveries_of:
+            self._deliveries_stale = False
             self._load_deliveries(webhook)
 
     @work(exclusive=True, group="deliveries", exit_on_error=False)
     async def _load_deliveries(self, webhook: Webhook) -> None:
-        self._draw_deliveries(Text("loading deliveries…", style="dim"))
+        if webhook.id != self._deliveries_of:
+            self._deliveries = []
+            self._draw_deliveries(Text("loading…", style="dim"))
         try:
             page = await self.monitor.client.webhooks.deliveries(
                 webhook.id, limit=_DELIVERIES_SHOWN
@@ -237,11 +242,6 @@ class WebhooksScreen(ResourceListScreen):
         webhook = self.current_webhook()
         if due and webhook is not None:
             self._load_deliveries(webhook)
-
-    def action_refresh(self) -> None:
-        """Load the subscriptions and deliveries again."""
-        self._deliveries_of = None
-        super().action_refresh()
 
     def action_switch_table(self) -> None:
         """Move focus between the subscriptions and the deliveries."""
