@@ -50,6 +50,9 @@ _FAST_TICK = 1.0
 _SLOW_TICK = 60.0
 """Seconds between checks of "started" ages when nothing visible runs."""
 
+_SCROLLBAR_PAUSE = 0.5
+"""Seconds between scrollbar repaints while runs arrive."""
+
 _NO_VALUE = "—"
 
 
@@ -510,8 +513,11 @@ class RunTable(ScrollView, can_focus=True):
         self._layout = _Layout.fit(0)
         self._strips: LRUCache[str, tuple[tuple[Any, ...], Strip]] = LRUCache(512)
         self._header: tuple[tuple[Any, ...], Strip] | None = None
+        self._style: Style | None = None
         self._tick_timer: Timer | None = None
         self._tick_interval: float | None = None
+        self._scrollbar_timer: Timer | None = None
+        self._scrollbar_stale = False
 
     # -- public API ----------------------------------------------------------
 
@@ -684,7 +690,7 @@ class RunTable(ScrollView, can_focus=True):
         # reactive); the rows that moved are repainted by the caller, so only
         # the scrollbars need updating (they relayout if they appear).
         self.set_reactive(RunTable.virtual_size, size)
-        self._scroll_update(size)
+        self._update_scrollbars()
 
     def _scroll_quietly(self, y: int) -> None:
         """Scroll without repainting: the caller repaints what moved."""
@@ -694,8 +700,33 @@ class RunTable(ScrollView, can_focus=True):
             return
         self.set_reactive(RunTable.scroll_y, float(y))
         self.set_reactive(RunTable.scroll_target_y, float(y))
+        self._update_scrollbars()
+
+    def _update_scrollbars(self) -> None:
+        """Bring the scrollbars up to date, at most every `_SCROLLBAR_PAUSE`.
+
+        Every change repaints a scrollbar's whole height; while runs stream
+        in, that was most of what the table wrote to the terminal.
+        """
+        self._scrollbar_stale = True
+        if self._scrollbar_timer is not None:
+            return
+        self._sync_scrollbars()
+        if self.is_mounted:
+            self._scrollbar_timer = self.set_timer(
+                _SCROLLBAR_PAUSE, self._scrollbars_due
+            )
+
+    def _scrollbars_due(self) -> None:
+        self._scrollbar_timer = None
+        if self._scrollbar_stale:
+            self._update_scrollbars()
+
+    def _sync_scrollbars(self) -> None:
+        self._scrollbar_stale = False
+        self._scroll_update(self.virtual_size)
         if self.show_vertical_scrollbar:
-            self.vertical_scrollbar.position = y
+            self.vertical_scrollbar.position = round(self.scroll_y)
 
     def _after_rows_changed(
         self,
@@ -812,6 +843,15 @@ class RunTable(ScrollView, can_focus=True):
         super().notify_style_update()
         self._strips.clear()
         self._header = None
+        self._style = None
+
+    @property
+    def _base_style(self) -> Style:
+        """`rich_style`, kept until the styles change: Textual works it out
+        from every ancestor each time it is read, and every line reads it."""
+        if self._style is None:
+            self._style = self.rich_style
+        return self._style
 
     def _on_resize(self, event: events.Resize) -> None:
         if self._fit_layout(self.scrollable_content_region.width):
@@ -842,7 +882,7 @@ class RunTable(ScrollView, can_focus=True):
             strip = self._header_strip()
         else:
             strip = self._row_strip(scroll_y + y - 1, first_row=y == 1)
-        return strip.crop_extend(scroll_x, scroll_x + width, self.rich_style)
+        return strip.crop_extend(scroll_x, scroll_x + width, self._base_style)
 
     def _header_strip(self) -> Strip:
         stamp = (self._layout, self._sort_column, self._rows.reverse)
@@ -858,7 +898,7 @@ class RunTable(ScrollView, can_focus=True):
             titles.append(_header_title(column, layout.widths[column.key], indicator))
             titles.append(" ")
         text = "".join(titles)[: layout.width]
-        style = self.rich_style + self.get_component_rich_style("run-table--header")
+        style = self._base_style + self.get_component_rich_style("run-table--header")
         strip = Strip([Segment(text, style)], layout.width)
         self._header = (stamp, strip)
         return strip
@@ -867,12 +907,12 @@ class RunTable(ScrollView, can_focus=True):
         if index >= len(self._rows):
             if first_row and not self._rows:
                 return self._empty_strip()
-            return Strip.blank(self._layout.width, self.rich_style)
+            return Strip.blank(self._layout.width, self._base_style)
 
         run_id = self._rows.id_at(index)
         run = self._store.get(run_id)
         if run is None:
-            return Strip.blank(self._layout.width, self.rich_style)
+            return Strip.blank(self._layout.width, self._base_style)
         now = self._now()
         stamp = (
             run,
@@ -891,7 +931,7 @@ class RunTable(ScrollView, can_focus=True):
 
     def _empty_strip(self) -> Strip:
         message = "No runs match the filter." if len(self._store) else "No runs yet."
-        style = self.rich_style + self.get_component_rich_style("run-table--empty")
+        style = self._base_style + self.get_component_rich_style("run-table--empty")
         text = _fit(f"  {message}", self._layout.width)
         return Strip([Segment(text, style)], self._layout.width)
 
@@ -931,7 +971,7 @@ class RunTable(ScrollView, can_focus=True):
         middle = " ".join(texts[column.key] for column in _COLUMNS[1:-1]) + " "
         error = one_line(run.error.code, _TEXT_LIMIT) if run.error else ""
 
-        base = self.rich_style
+        base = self._base_style
         if highlighted:
             base += self.get_component_rich_style("run-table--cursor")
         segments = [Segment(head, base + _parse_style(status_style))]
