@@ -7,13 +7,13 @@ quoting in a bug report (`status`, `code`, `request_id`).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import httpx
 
+from . import _json
 from ._token import redact_secrets
 
 __all__ = [
@@ -312,8 +312,8 @@ def error_from_transport(
 
 def _json_object(response: httpx.Response) -> Mapping[str, Any]:
     try:
-        body = json.loads(response.content)
-    except (ValueError, UnicodeDecodeError):
+        body = _json.loads(response.content)
+    except ValueError:
         return {}
     return body if isinstance(body, Mapping) else {}
 

@@ -7,7 +7,6 @@ everywhere, streams included.
 
 from __future__ import annotations
 
-import json
 import logging
 import uuid
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -16,6 +15,7 @@ from typing import Any, Final
 
 import httpx
 
+from . import _json
 from ._errors import (
     DecodeError,
     MontlakeError,
@@ -276,8 +276,8 @@ class Session:
                 return None
             raise _decode_error(response, "an empty body", key)
         try:
-            body = json.loads(response.content)
-        except (ValueError, UnicodeDecodeError) as error:
+            body = _json.loads(response.content)
+        except ValueError as error:
             raise _decode_error(
                 response, "a body that is not valid JSON", key
             ) from error

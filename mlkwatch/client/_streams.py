@@ -11,7 +11,6 @@ endpoint (`StreamNotFound`, meaning "poll instead").
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import AsyncGenerator, Callable, Mapping
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from typing import Any, Final, Literal, TypeAlias
 
 from httpx_sse import EventSource, ServerSentEvent
 
+from . import _json
 from ._errors import (
     AuthError,
     MontlakeError,
@@ -81,7 +81,7 @@ class StreamEvent:
         """Build an event from the wire; never raises on odd data."""
         data: Any
         try:
-            data = json.loads(sse.data) if sse.data else None
+            data = _json.loads(sse.data) if sse.data else None
         except ValueError:
             data = sse.data
         run = step = None

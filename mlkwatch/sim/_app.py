@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-import json
 import logging
 import random
 import time
@@ -23,6 +22,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
 
+from mlkwatch.sim import _json
 from mlkwatch.sim._errors import ApiError, conflict, invalid
 from mlkwatch.sim._faults import Faults
 from mlkwatch.sim._ids import IdFactory, is_visible_ascii
@@ -296,9 +296,7 @@ class _Exchange:
     def _json(self, reply: Reply) -> Response:
         if reply.status == 204:
             return self._finish(Response(status_code=204, headers=reply.headers))
-        content = json.dumps(
-            self._transform(reply.body), ensure_ascii=False, separators=(",", ":")
-        ).encode()
+        content = _json.dumps(self._transform(reply.body)).encode()
         content = self._corrupt(content)
         response = Response(
             content, reply.status, reply.headers, media_type="application/json"
@@ -307,8 +305,15 @@ class _Exchange:
 
     def _transform(self, body: Any) -> Any:
         faults = self.app.faults
-        if not self.faulty:
+        if not self.faulty or not (faults.unknown_enums or faults.unknown_fields):
             return body
+        try:
+            return self._add_unknowns(body)
+        except RecursionError:
+            return body  # too deep to rewrite; served as it is
+
+    def _add_unknowns(self, body: Any) -> Any:
+        faults = self.app.faults
         if faults.unknown_enums:
             body = _rewrite(body, _swap_enum)
         if faults.unknown_fields:

@@ -299,3 +299,27 @@ class Simulator:
     def replays_of(self, run_id: str) -> list[str]:
         """Ids of the runs that replay `run_id`, oldest first."""
         return self.call(lambda ws: ws.replays_of(run_id))
+
+    def plant_run(
+        self,
+        *,
+        flow_name: str | None = None,
+        step_name: str = "Planted step",
+        output: Any = None,
+        error_message: str | None = None,
+    ) -> str:
+        """Add a finished one-step run made to order; return its id.
+
+        The step's output may be anything JSON can hold, however large or
+        deeply nested: the server encodes it without recursion.
+
+        Args:
+            flow_name: The run's flow name; the first flow's by default.
+            step_name: Its one step's name.
+            output: That step's output.
+            error_message: Makes the run fail with this message.
+        """
+        run_id: str = self.call(
+            lambda ws: ws.plant_run(flow_name, step_name, output, error_message).id
+        )
+        return run_id

@@ -259,6 +259,49 @@ class Workspace:
             replayed_step_id=step_id,
         )
 
+    def plant_run(
+        self,
+        flow_name: str | None,
+        step_name: str,
+        output: Any,
+        error_message: str | None,
+    ) -> Run:
+        """Add a finished run made to order, and announce it on the stream.
+
+        Tests use it to serve what the traffic never makes: a hostile name,
+        a step output of megabytes or nested thousands of levels deep. The
+        run succeeded unless `error_message` is given.
+        """
+        flow = next(iter(self.flows.values()))
+        now = self.clock.now()
+        step = StepRun(
+            self.ids.new("stp", now),
+            step_name,
+            status="succeeded" if error_message is None else "failed",
+            started_at=now,
+            finished_at=now,
+            input={"planted": True},
+            output=output,
+        )
+        run = Run(
+            id=self.ids.new("run", now),
+            seq=self.next_seq(),
+            flow_id=flow.id,
+            flow_name=flow.name if flow_name is None else flow_name,
+            trigger="manual",
+            created_at=now,
+            steps=[step],
+            status=step.status,
+            started_at=now,
+            finished_at=now,
+        )
+        if error_message is not None:
+            step.error = {"code": "planted_failure", "message": error_message}
+            run.error = {**step.error, "step_id": step.id}
+        self.runs[run.id] = run
+        self.bus.publish_run("run.finished", run.to_json())
+        return run
+
     def replays_of(self, run_id: str) -> list[str]:
         """Ids of the runs that replay `run_id`, oldest first."""
         return [run.id for run in self.runs.values() if run.replay_of == run_id]

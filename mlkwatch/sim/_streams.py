@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.background import BackgroundTask
 
+from mlkwatch.sim import _json
 from mlkwatch.sim._events import Event, EventBus, Subscription
 
 RETRY_MS = 3000
@@ -25,7 +25,7 @@ def _parse_last_id(header: str | None) -> int | None:
 
 
 def _sse(event: Event, transform: Transform) -> ServerSentEvent:
-    data = json.dumps(transform(event.data), ensure_ascii=False, separators=(",", ":"))
+    data = _json.dumps(transform(event.data))
     return ServerSentEvent(data=data, event=event.type, id=str(event.id))
 
 
