@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import sys
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -26,16 +27,18 @@ from mlkwatch.app.actions import ActionRunner, WriteAction, set_flow_paused
 from mlkwatch.app.feed import RunStore
 from mlkwatch.app.safe_text import one_line
 from mlkwatch.app.screens.registry import TOP_SCREENS, TopScreen
-from mlkwatch.app.sync import RunSync, ServerFilter
+from mlkwatch.app.sync import DEFAULT_TIMING, RunSync, ServerFilter, SyncTiming
 from mlkwatch.app.themes import register_themes
 from mlkwatch.app.widgets import RunTable, StatusBar
 from mlkwatch.app.widgets._status_bar import Identity, SyncMode
 from mlkwatch.audit import AuditLog
 from mlkwatch.client import (
+    AuthError,
     FlowStatus,
     Me,
     MontlakeClient,
     MontlakeError,
+    PermissionDeniedError,
     RateLimits,
     Run,
     Token,
@@ -124,7 +127,28 @@ class MonitorApp(App[int]):
         settings: Settings | None = None,
         config_problems: Sequence[str] = (),
         stream_sync: bool = True,
+        sync_timing: SyncTiming = DEFAULT_TIMING,
+        client_options: Mapping[str, Any] | None = None,
     ) -> None:
+        """Prepare the app; it connects when it starts.
+
+        Args:
+            base_url: The API root, `/v1` included.
+            token: The API token.
+            me: What `GET /v1/me` said of the token, checked before start.
+            read_only: Refuse every write, whatever the role.
+            profile: The config profile in use, for the status bar and audit.
+            initial_run_id: A run to open at once.
+            now: The current time for relative ages; tests freeze it.
+            wall_clock: Unix time for ages and budget resets.
+            audit: Where write actions are recorded.
+            settings: The config file's settings.
+            config_problems: Problems found in the config file, to show.
+            stream_sync: Follow the run stream (or only poll).
+            sync_timing: How long the run sync waits between tries.
+            client_options: Extra `MontlakeClient` arguments, such as its
+                `timeout`, `max_retries` or `backoff`.
+        """
         super().__init__()
         self.settings = settings or Settings()
         self._config_problems = list(config_problems)
@@ -133,6 +157,8 @@ class MonitorApp(App[int]):
         self._budget_share = self.settings.refresh.budget_share
         self._initial_run_id = initial_run_id
         self._stream_sync = stream_sync
+        self._sync_timing = sync_timing
+        self._client_options = dict(client_options or {})
         self.me = me
         self.read_only = read_only
         self.profile = profile
@@ -182,6 +208,7 @@ class MonitorApp(App[int]):
             base_url=self._base_url,
             budget_share=self._budget_share,
             on_rate_limit=self._rate_limits_changed,
+            **self._client_options,
         )
         await self._client.__aenter__()
         await self.switch_mode("runs")
@@ -219,7 +246,13 @@ class MonitorApp(App[int]):
             await self._client.aclose()
 
     def _start_sync(self) -> None:
-        sync = RunSync(self.client, self.store, self, budget_share=self._budget_share)
+        sync = RunSync(
+            self.client,
+            self.store,
+            self,
+            budget_share=self._budget_share,
+            timing=self._sync_timing,
+        )
         self.run_worker(
             sync.run() if self._stream_sync else sync.poll_only(),
             name="run-sync",
@@ -246,6 +279,25 @@ class MonitorApp(App[int]):
         """Note that the data on screen was just confirmed current."""
         for bar in self._status_bars:
             bar.mark_fresh()
+
+    def access_lost(self, error: MontlakeError) -> None:
+        """Say that the server refused the token, and what to do about it."""
+        retry = self._sync_timing.auth_retry_after
+        self.notify(
+            f"{one_line(error.message, 200)}\n{error.hint}\nThe runs on screen "
+            f"stay; mlkwatch tries again every {retry:.0f} s and resumes by "
+            "itself once the token works.",
+            title=error.title,
+            severity="error",
+            timeout=30,
+        )
+        if isinstance(error, PermissionDeniedError):
+            self.recheck_access()
+
+    def access_restored(self) -> None:
+        """Say that the token works again."""
+        self.notify("The token is accepted again; updates resumed.", title="Back")
+        self.recheck_access()
 
     def _flush_changes(self) -> None:
         self._flush_scheduled = False
@@ -367,8 +419,14 @@ class MonitorApp(App[int]):
         self.notify(f"Copied {what} {one_line(text, 60)}", timeout=3)
 
     def show_error(self, error: MontlakeError, *, quiet: bool = False) -> None:
-        """Tell the user what failed, the server's code and request id."""
+        """Tell the user what failed, the server's code and request id.
+
+        A refused role means the token changed under us: `GET /v1/me` is
+        asked again so the keys on screen match what the token may do.
+        """
         self._last_error_request_id = error.request_id
+        if isinstance(error, PermissionDeniedError | AuthError):
+            self.recheck_access()
         log.info("%s: %s (%s)", error.title, error.code, error.request_id)
         if quiet:
             return
@@ -380,6 +438,35 @@ class MonitorApp(App[int]):
         if error.request_id:
             lines.append("Shift+Y copies the request id.")
         self.notify("\n".join(lines), title=error.title, severity="error", timeout=8)
+
+    @work(group="access", exclusive=True, exit_on_error=False)
+    async def recheck_access(self) -> None:
+        """Ask `GET /v1/me` again and follow a change of the token's role."""
+        try:
+            me = await self.client.me()
+        except MontlakeError as error:
+            log.info("access re-check failed: %s", error.code)
+            return
+        before = self.role
+        self.me = me
+        if me.token.role == before:
+            return
+        self.identity = dataclasses.replace(self.identity, role=me.token.role)
+        for bar in self._status_bars:
+            # TODO: use a public StatusBar.set_identity once the widget has one.
+            bar._identity = self.identity
+            bar.set_mode(*self._mode)
+        for screen in self.screen_stack:
+            screen.refresh_bindings()
+        self.notify(
+            f"The server now gives this token the role "
+            f"{one_line(me.token.role, 20)} (it was {one_line(before, 20)}). "
+            "Keys for actions it may not do are greyed out; ask a workspace "
+            "admin if that is wrong.",
+            title="Role changed",
+            severity="warning",
+            timeout=20,
+        )
 
     def notify(
         self,

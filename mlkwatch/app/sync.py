@@ -41,10 +41,29 @@ MIN_POLL_INTERVAL = 1.0
 MAX_POLL_INTERVAL = 30.0
 STREAM_RETRY_AFTER = 20.0
 """Seconds of polling before trying a broken stream again."""
+AUTH_RETRY_AFTER = 30.0
+"""Seconds between checks whether a refused token works again."""
 
 ACTIVE = [RunStatus.QUEUED, RunStatus.RUNNING]
 _MAX_SINGLE_FETCHES = 5
 """Runs fetched one by one per poll when they left the active list unseen."""
+
+
+@dataclass(frozen=True, slots=True)
+class SyncTiming:
+    """How long `RunSync` waits between tries; tests shorten every wait."""
+
+    min_poll: float = MIN_POLL_INTERVAL
+    """The shortest wait between two polls, whatever the budget allows."""
+    max_poll: float = MAX_POLL_INTERVAL
+    """The longest wait between two polls."""
+    stream_retry_after: float = STREAM_RETRY_AFTER
+    """Seconds of polling before trying a broken stream again."""
+    auth_retry_after: float = AUTH_RETRY_AFTER
+    """Seconds between checks whether a refused token works again."""
+
+
+DEFAULT_TIMING = SyncTiming()
 
 
 class SyncListener(Protocol):
@@ -58,6 +77,12 @@ class SyncListener(Protocol):
 
     def data_fresh(self) -> None:
         """The data was just confirmed current."""
+
+    def access_lost(self, error: MontlakeError) -> None:
+        """The server refused the token (401) or its role (403)."""
+
+    def access_restored(self) -> None:
+        """The server accepts the token again after `access_lost`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +99,11 @@ class ServerFilter:
 
 
 def poll_interval(
-    reads: RateLimitState | None, share: float, now: float, cost: int = 2
+    reads: RateLimitState | None,
+    share: float,
+    now: float,
+    cost: int = 2,
+    timing: SyncTiming = DEFAULT_TIMING,
 ) -> float:
     """Seconds until the next poll, so that polling fits the read budget.
 
@@ -83,14 +112,15 @@ def poll_interval(
         share: The share of the remaining budget this instance may use.
         now: The current Unix time.
         cost: Reads one poll usually takes.
+        timing: The shortest and longest waits allowed.
     """
     if reads is None:
-        return 3.0
+        return max(timing.min_poll, min(timing.max_poll, 3.0))
     window_left = max(1.0, reads.reset_at - now)
     usable = reads.remaining * share / cost
     if usable < 1:
-        return min(MAX_POLL_INTERVAL, window_left)
-    return max(MIN_POLL_INTERVAL, min(MAX_POLL_INTERVAL, window_left / usable))
+        return min(timing.max_poll, window_left)
+    return max(timing.min_poll, min(timing.max_poll, window_left / usable))
 
 
 class RunSync:
@@ -105,6 +135,7 @@ class RunSync:
         budget_share: float = 0.5,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         wall_clock: Callable[[], float] = time.time,
+        timing: SyncTiming = DEFAULT_TIMING,
     ) -> None:
         self._client = client
         self._store = store
@@ -112,6 +143,9 @@ class RunSync:
         self._budget_share = budget_share
         self._sleep = sleep
         self._wall_clock = wall_clock
+        self._timing = timing
+        self._access_lost = False
+        """Set while the server refuses the token, until it works again."""
         self._last_event_id: str | None = None
         self._stopgap: asyncio.Task[None] | None = None
         """Polling that stands in while the stream reconnects."""
@@ -140,12 +174,12 @@ class RunSync:
                 log.info("no run stream on this server; polling only")
                 await self._poll(until=None, detail="no stream on this server")
             except (AuthError, PermissionDeniedError) as error:
-                self._listener.mode_changed(SyncMode.OFFLINE, error.title)
-                await self._sleep(MAX_POLL_INTERVAL)
+                self._lose_access(error)
+                await self._sleep(self._timing.auth_retry_after)
             except MontlakeError as error:
                 log.info("run stream broke (%s); polling for now", error.code)
                 self._listener.mode_changed(SyncMode.RECONNECTING, error.title)
-                deadline = self._wall_clock() + STREAM_RETRY_AFTER
+                deadline = self._wall_clock() + self._timing.stream_retry_after
                 await self._poll(until=deadline, detail="stream down")
 
     async def _follow_stream(self) -> None:
@@ -168,8 +202,20 @@ class RunSync:
                 self._last_event_id = event.id
             self._listener.data_fresh()
 
+    def _lose_access(self, error: MontlakeError) -> None:
+        self._listener.mode_changed(SyncMode.OFFLINE, error.title)
+        if not self._access_lost:
+            self._access_lost = True
+            self._listener.access_lost(error)
+
+    def _regain_access(self) -> None:
+        if self._access_lost:
+            self._access_lost = False
+            self._listener.access_restored()
+
     def _stream_state(self, state: StreamState, reason: str) -> None:
         if state == "connected":
+            self._regain_access()
             self._stop_stopgap()
             self._listener.mode_changed(SyncMode.LIVE, "")
             self._listener.data_fresh()
@@ -196,19 +242,23 @@ class RunSync:
     ) -> None:
         """Poll until `until` (Unix time), or for ever when it is None."""
         while until is None or self._wall_clock() < until:
+            pause = 0.0
             try:
                 await self._relist()
             except (AuthError, PermissionDeniedError) as error:
-                self._listener.mode_changed(SyncMode.OFFLINE, error.title)
+                self._lose_access(error)
+                pause = self._timing.auth_retry_after
             except MontlakeError as error:
                 self._listener.mode_changed(SyncMode.OFFLINE, error.title)
             else:
+                self._regain_access()
                 self._listener.mode_changed(mode, detail)
                 self._listener.data_fresh()
             reads = self._client.rate_limits.read
-            await self._sleep(
-                poll_interval(reads, self._budget_share, self._wall_clock())
+            budgeted = poll_interval(
+                reads, self._budget_share, self._wall_clock(), timing=self._timing
             )
+            await self._sleep(max(pause, budgeted))
 
     async def _relist(self) -> None:
         """Catch up: the newest runs, then whatever was active and is not."""
