@@ -185,3 +185,22 @@ def test_snapshot_connections_screen(snap_compare: Any, make_app: AppFactory) ->
         await settle(pilot, lambda: True)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=loaded)
+
+
+async def test_a_list_that_fails_to_load_says_why(
+    make_app: AppFactory, sim: Simulator
+) -> None:
+    sim.faults.paths = "^/v1/connections"
+    sim.faults.malformed_json_rate = 1.0
+    app = make_app("admin")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("3")
+        await until(pilot, lambda: isinstance(app.screen, ConnectionsScreen))
+        message = app.screen.query_one(".list-message", Static)
+        await until(pilot, lambda: "Could not load" in str(message.render()))
+        assert any(n.severity == "error" for n in app._notifications)
+        sim.faults.clear()
+        await pilot.press("ctrl+r")  # and a retry recovers
+        table = app.screen.query_one("#resource-table", DataTable)
+        await until(pilot, lambda: table.row_count == 11)
+        assert not message.display

@@ -257,3 +257,16 @@ def test_snapshot_flow_screen(snap_compare: Any, make_app: AppFactory) -> None:
         await settle(pilot, lambda: "win-back" in str(draft.render()))
 
     assert snap_compare(app, terminal_size=SIZE, run_before=loaded)
+
+
+async def test_unknown_statuses_are_shown_as_themselves(
+    make_app: AppFactory, sim: Simulator
+) -> None:
+    sim.faults.paths = "^/v1/flows"
+    sim.faults.unknown_enums = True
+    sim.faults.unknown_fields = True
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        table = await open_flows(pilot, app)
+        statuses = [table.get_row_at(i)[1].plain for i in range(table.row_count)]
+        assert any(status.startswith("? ") for status in statuses)

@@ -9,7 +9,7 @@ after a write anywhere, and on ctrl+r; never in a loop, since reads share one bu
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncGenerator, Iterable, Sequence
 from typing import ClassVar, TypeVar
 
 from rich.text import Text
@@ -34,13 +34,16 @@ FRESH_SECONDS = 10.0
 """A list this recent is not reloaded just because its screen came back."""
 
 
-async def take(items: AsyncIterator[T], limit: int = MAX_ITEMS) -> list[T]:
-    """The first `limit` items of a paginated listing."""
+async def take(items: AsyncGenerator[T, None], limit: int = MAX_ITEMS) -> list[T]:
+    """The first `limit` items of a paginated listing, which is then closed."""
     taken: list[T] = []
-    async for item in items:
-        taken.append(item)
-        if len(taken) >= limit:
-            break
+    try:
+        async for item in items:
+            taken.append(item)
+            if len(taken) >= limit:
+                break
+    finally:
+        await items.aclose()
     return taken
 
 
