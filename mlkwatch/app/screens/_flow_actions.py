@@ -32,6 +32,7 @@ def flow_status_cell(flow: Flow) -> Text:
 
 async def show_runs_of_flow(app: MonitorApp, flow_id: str) -> None:
     """Switch to the runs screen, filtered to one flow's runs."""
+    # Imported here: the runs screen reaches this module through its `f` key.
     from mlkwatch.app.screens.runs import RunsScreen
 
     await app.switch_mode("runs")

@@ -188,7 +188,9 @@ class FormScreen(ModalScreen[T | None], Generic[T]):
     """
 
     title_text = "Form"
+    """The form's heading."""
     keys_text = "ctrl+s sends · esc cancels"
+    """The key hint under the fields."""
 
     def compose(self) -> ComposeResult:
         with Vertical():
