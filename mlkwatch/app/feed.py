@@ -9,9 +9,9 @@ apply change sets and look runs up here when they draw.
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from enum import Enum
 
 from mlkwatch.client._models import Run, RunStatus
