@@ -181,6 +181,10 @@ class MonitorApp(App[int]):
         self._run_tables: list[RunTable] = []
         self._flush_scheduled = False
         self._mode = (SyncMode.CONNECTING, "")
+        self._outage = False
+        """Set while an outage was announced and data has not flowed since."""
+        self._access_refused = False
+        """Set while the server refuses the token (401) or its role (403)."""
         self._last_error_request_id: str | None = None
         self.switch_to: tuple[Target, Me] | None = None
         """Set when the user chose another profile; the launcher restarts."""
@@ -213,6 +217,9 @@ class MonitorApp(App[int]):
         await self._client.__aenter__()
         await self.switch_mode("runs")
         self._start_sync()
+        # An admin may change the token's role at any time; a slow re-read
+        # notices it even when no refused write gave it away.
+        self.set_interval(self._sync_timing.identity_check_every, self._check_role)
         if self._initial_run_id:
             self.open_run(self._initial_run_id)
 
@@ -269,19 +276,34 @@ class MonitorApp(App[int]):
             self.set_timer(_FLUSH_DELAY, self._flush_changes)
 
     def mode_changed(self, mode: SyncMode, detail: str) -> None:
-        """Show how updates now arrive."""
-        if (mode, detail) != self._mode:
-            self._mode = (mode, detail)
-            for bar in self._status_bars:
-                bar.set_mode(mode, detail)
+        """Show how updates now arrive, and say so once when they stop."""
+        if (mode, detail) == self._mode:
+            return
+        self._mode = (mode, detail)
+        for bar in self._status_bars:
+            bar.set_mode(mode, detail)
+        if mode == SyncMode.OFFLINE and not (self._outage or self._access_refused):
+            self._outage = True
+            self.notify(
+                f"Montlake is failing or out of reach ({one_line(detail, 60)}). "
+                "The runs on screen are kept but may be out of date; mlkwatch "
+                "keeps retrying and catches up by itself.",
+                title="Updates paused",
+                severity="warning",
+                timeout=15,
+            )
 
     def data_fresh(self) -> None:
         """Note that the data on screen was just confirmed current."""
         for bar in self._status_bars:
             bar.mark_fresh()
+        if self._outage:
+            self._outage = False
+            self.notify("Montlake answers again; the runs are current.", title="Back")
 
     def access_lost(self, error: MontlakeError) -> None:
         """Say that the server refused the token, and what to do about it."""
+        self._access_refused = True
         retry = self._sync_timing.auth_retry_after
         self.notify(
             f"{one_line(error.message, 200)}\n{error.hint}\nThe runs on screen "
@@ -296,6 +318,8 @@ class MonitorApp(App[int]):
 
     def access_restored(self) -> None:
         """Say that the token works again."""
+        self._access_refused = False
+        self._outage = False
         self.notify("The token is accepted again; updates resumed.", title="Back")
         self.recheck_access()
 
@@ -438,6 +462,9 @@ class MonitorApp(App[int]):
         if error.request_id:
             lines.append("Shift+Y copies the request id.")
         self.notify("\n".join(lines), title=error.title, severity="error", timeout=8)
+
+    def _check_role(self) -> None:
+        self.recheck_access()
 
     @work(group="access", exclusive=True, exit_on_error=False)
     async def recheck_access(self) -> None:

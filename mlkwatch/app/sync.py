@@ -61,6 +61,8 @@ class SyncTiming:
     """Seconds of polling before trying a broken stream again."""
     auth_retry_after: float = AUTH_RETRY_AFTER
     """Seconds between checks whether a refused token works again."""
+    identity_check_every: float = 120.0
+    """Seconds between re-reads of `GET /v1/me`, to notice a changed role."""
 
 
 DEFAULT_TIMING = SyncTiming()
@@ -149,6 +151,9 @@ class RunSync:
         self._last_event_id: str | None = None
         self._stopgap: asyncio.Task[None] | None = None
         """Polling that stands in while the stream reconnects."""
+        self._catch_up: asyncio.Task[None] | None = None
+        """A re-list after a reconnect that could not resume the stream."""
+        self._ever_connected = False
 
     async def run(self) -> None:
         """Keep the store current until cancelled."""
@@ -159,6 +164,8 @@ class RunSync:
         finally:
             history.cancel()
             self._stop_stopgap()
+            if self._catch_up is not None:
+                self._catch_up.cancel()
 
     async def poll_only(self) -> None:
         """Keep the store current by polling alone, never opening a stream."""
@@ -203,10 +210,10 @@ class RunSync:
             self._listener.data_fresh()
 
     def _lose_access(self, error: MontlakeError) -> None:
-        self._listener.mode_changed(SyncMode.OFFLINE, error.title)
         if not self._access_lost:
             self._access_lost = True
             self._listener.access_lost(error)
+        self._listener.mode_changed(SyncMode.OFFLINE, error.title)
 
     def _regain_access(self) -> None:
         if self._access_lost:
@@ -217,6 +224,11 @@ class RunSync:
         if state == "connected":
             self._regain_access()
             self._stop_stopgap()
+            if self._ever_connected and self._last_event_id is None:
+                # No event seen yet, so nothing to resume from: what happened
+                # while we were away is only in the listing.
+                self._catch_up = asyncio.create_task(self._relist_quietly())
+            self._ever_connected = True
             self._listener.mode_changed(SyncMode.LIVE, "")
             self._listener.data_fresh()
             return
@@ -259,6 +271,12 @@ class RunSync:
                 reads, self._budget_share, self._wall_clock(), timing=self._timing
             )
             await self._sleep(max(pause, budgeted))
+
+    async def _relist_quietly(self) -> None:
+        try:
+            await self._relist()
+        except MontlakeError as error:
+            log.info("catching up after a reconnect failed: %s", error.code)
 
     async def _relist(self) -> None:
         """Catch up: the newest runs, then whatever was active and is not."""

@@ -71,11 +71,13 @@ class SimApp:
         faults: Faults,
         requests: list[RequestRecord],
         ping_interval: float = 15.0,
+        stream_retry_ms: int = 3000,
     ) -> None:
         self.workspace = workspace
         self.faults = faults
         self.requests = requests
         self.ping_interval = ping_interval
+        self.stream_retry_ms = stream_retry_ms
         self.stopping = asyncio.Event()
         self._request_ids = IdFactory(random.Random())
 
@@ -235,6 +237,7 @@ class _Exchange:
             self.app.ping_interval,
             faults.drop_streams_after if self.faulty else None,
             self._transform,
+            self.app.stream_retry_ms,
         )
 
     def _idempotent(self, route: Route, context: Context) -> Response:

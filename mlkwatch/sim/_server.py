@@ -74,6 +74,7 @@ class Simulator:
         ping_interval: float = 15.0,
         event_buffer: int = 1000,
         traffic_gap: float = 1.5,
+        stream_retry_ms: int = 3000,
     ) -> None:
         """Prepare a simulator; nothing runs until it is started.
 
@@ -90,6 +91,7 @@ class Simulator:
             ping_interval: Real seconds between `: ping` comments on streams.
             event_buffer: Workspace stream events kept for `Last-Event-ID`.
             traffic_gap: Mean sim seconds between new runs of the traffic.
+            stream_retry_ms: The reconnection delay streams ask clients for.
         """
         if plan not in PLANS:
             raise ValueError(f"unknown plan {plan!r}; one of {', '.join(PLANS)}")
@@ -108,6 +110,7 @@ class Simulator:
         self._ping_interval = ping_interval
         self._event_buffer = event_buffer
         self._traffic_gap = traffic_gap
+        self._stream_retry_ms = stream_retry_ms
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._workspace: Workspace | None = None
@@ -186,7 +189,13 @@ class Simulator:
         if traffic_on:
             traffic.start()
         self._workspace = workspace
-        self._app = SimApp(workspace, self.faults, self.requests, self._ping_interval)
+        self._app = SimApp(
+            workspace,
+            self.faults,
+            self.requests,
+            self._ping_interval,
+            self._stream_retry_ms,
+        )
         self._driver = asyncio.create_task(scheduler.run_forever())
         await self._serve()
 

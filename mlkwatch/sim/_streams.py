@@ -42,8 +42,10 @@ class StreamOptions:
         ping_interval: float,
         drop_after: int | None,
         transform: Transform,
+        retry_ms: int = RETRY_MS,
     ) -> None:
         self.bus = bus
+        self.retry_ms = retry_ms
         self.ping_interval = ping_interval
         self.drop_after = drop_after
         self.transform = transform
@@ -76,7 +78,7 @@ async def workspace_events(
     """`GET /v1/runs/stream`: run events, resumable by `Last-Event-ID`."""
     bus = options.bus
     try:
-        yield ServerSentEvent(retry=RETRY_MS)
+        yield ServerSentEvent(retry=options.retry_ms)
         backlog: list[Event] = []
         if last_event_id is not None:
             held = None
@@ -112,7 +114,7 @@ async def run_events(
     bus = options.bus
     run_id = subscription.run_id or ""
     try:
-        yield ServerSentEvent(retry=RETRY_MS)
+        yield ServerSentEvent(retry=options.retry_ms)
         log = bus.run_log(run_id) or []
         finished = run()["status"] in ("succeeded", "failed", "cancelled")
         backlog: list[Event] = []
