@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from rich.text import Text
+from textual.screen import ModalScreen
 
 from mlkwatch.app.safe_text import one_line
 from mlkwatch.client import (
@@ -66,6 +67,8 @@ class WriteAction(Generic[T]):
     done: Callable[[T], str]
     """The message shown after success."""
     yes_label: str = "Yes"
+    confirm: Callable[[], ModalScreen[bool]] | None = None
+    """A question of its own, asked instead of the yes/no dialog."""
 
 
 class ActionRunner:
@@ -92,10 +95,13 @@ class ActionRunner:
             app.notify(f"{action.title.rstrip('?')}: {reason}.", severity="warning")
             return None
 
-        confirm = ConfirmScreen(
-            action.title, action.summary, yes_label=action.yes_label
-        )
-        if not await app.push_screen_wait(confirm):
+        if action.confirm is not None:
+            question = action.confirm()
+        else:
+            question = ConfirmScreen(
+                action.title, action.summary, yes_label=action.yes_label
+            )
+        if not await app.push_screen_wait(question):
             return None
 
         # One key per user decision: retries inside the client reuse it, a

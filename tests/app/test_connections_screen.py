@@ -21,7 +21,7 @@ from mlkwatch.app.screens.forms import (
 from mlkwatch.sim import Simulator
 from tests.app.conftest import AppFactory, writes
 from tests.app.test_flows_screen import cell, highlight, open_flows, until
-from tests.app.test_monitor import SIZE
+from tests.app.test_monitor import SIZE, wait_for
 from tests.app.test_snapshots import FROZEN_WALL_CLOCK, settle
 
 SECRET = "sk_live_NEVER_SHOWN_4242"
@@ -75,9 +75,7 @@ async def test_revoke_needs_the_label_typed_then_pauses_its_flows(
         assert writes(sim) == []
 
         await type_text(pilot, " CRM")
-        await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
-        await pilot.press("y")
+        await pilot.press("enter")  # the typed label is the confirmation
         await until(pilot, lambda: cell(table, connection_id, "status") == "✖ revoked")
         assert writes(sim) == [("DELETE", f"/v1/connections/{connection_id}")]
         assert "⚠ Churn alerts" in cell(table, connection_id, "flows")
@@ -197,7 +195,10 @@ async def test_a_list_that_fails_to_load_says_why(
         await pilot.press("3")
         await until(pilot, lambda: isinstance(app.screen, ConnectionsScreen))
         message = app.screen.query_one(".list-message", Static)
-        await until(pilot, lambda: "Could not load" in str(message.render()))
+        # The client retries a broken body a few times, with backoff, first.
+        await wait_for(
+            pilot, lambda: "Could not load" in str(message.render()), tries=400
+        )
         assert any(n.severity == "error" for n in app._notifications)
         sim.faults.clear()
         await pilot.press("ctrl+r")  # and a retry recovers

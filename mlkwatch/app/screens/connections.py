@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from rich.text import Text
@@ -200,8 +201,7 @@ class ConnectionsScreen(ResourceListScreen):
         if connection is not None:
             self._revoke(connection)
 
-    @work(group="forms", exit_on_error=False)
-    async def _revoke(self, connection: Connection) -> None:
+    def _revoke(self, connection: Connection) -> None:
         users = self._users.get(connection.id, [])
         to_pause = [flow for flow in users if flow.status == FlowStatus.ACTIVE]
         action = resource_actions.revoke_connection(connection, to_pause)
@@ -210,6 +210,8 @@ class ConnectionsScreen(ResourceListScreen):
             expected, what = connection.label, "the connection's label"
         else:
             expected, what = connection.id, "the connection's id"
-        question = TypeToConfirm(action.title, action.summary, expected, what)
-        if await self.app.push_screen_wait(question):
-            self.perform_then(action, self._changed)
+
+        def question() -> TypeToConfirm:
+            return TypeToConfirm(action.title, action.summary, expected, what)
+
+        self.perform_then(replace(action, confirm=question), self._changed)
