@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 from textual.pilot import Pilot
+from textual.widgets import DataTable
 
 from mlkwatch.app.app import MonitorApp
 from mlkwatch.app.screens.run import RunScreen
@@ -66,12 +67,30 @@ async def _until(pilot: Pilot[Any], ready: Callable[[], bool]) -> None:
     await pilot.pause(0.2)
 
 
-async def _shoot(sim: Simulator, name: str, scene: Scene, **options: Any) -> None:
-    token = Token(sim.tokens["operator"])
+def _table_rows(pilot: Pilot[Any]) -> int:
+    tables = pilot.app.screen.query(DataTable)
+    return tables.first().row_count if tables else 0
+
+
+def _failing_webhook(sim: Simulator) -> None:
+    """A subscription whose receiver is down, with a delivery retrying."""
+    events = ["run.succeeded", "run.failed"]
+    sim.call(lambda ws: ws.create_webhook("http://127.0.0.1:9/hooks", events))
+    headers = {"Authorization": f"Bearer {sim.tokens['operator']}"}
+    with httpx.Client(base_url=sim.base_url, headers=headers, trust_env=False) as http:
+        flow = http.get("/flows", params={"status": "active"}).json()["data"][0]
+        http.post(f"/flows/{flow['id']}/trigger", json={})
+    sim.advance(60)
+
+
+async def _shoot(
+    sim: Simulator, name: str, scene: Scene, role: str = "operator", **options: Any
+) -> None:
+    token = Token(sim.tokens[role])
     app = MonitorApp(
         base_url=sim.base_url,
         token=token,
-        me=_me(sim),
+        me=_me(sim, role),
         profile="demo",
         now=sim.workspace.clock.now,
         wall_clock=lambda: WALL_CLOCK,
@@ -84,8 +103,8 @@ async def _shoot(sim: Simulator, name: str, scene: Scene, **options: Any) -> Non
     print(f"wrote screenshots/{name}.svg")
 
 
-def _me(sim: Simulator) -> Me:
-    headers = {"Authorization": f"Bearer {sim.tokens['operator']}"}
+def _me(sim: Simulator, role: str) -> Me:
+    headers = {"Authorization": f"Bearer {sim.tokens[role]}"}
     response = httpx.get(f"{sim.base_url}/me", headers=headers, trust_env=False)
     return Me.from_json(response.json())
 
@@ -117,9 +136,21 @@ async def main() -> int:
             await pilot.press("R")
             await pilot.pause(0.3)
 
+        def listed(key: str) -> Scene:
+            async def scene(pilot: Pilot[Any]) -> None:
+                await runs(pilot)
+                await pilot.press(key)
+                await _until(pilot, lambda: _table_rows(pilot) > 0)
+
+            return scene
+
         await _shoot(sim, "runs", runs)
         await _shoot(sim, "run-waterfall", waterfall, initial_run_id=failed)
         await _shoot(sim, "confirm-replay", confirm, initial_run_id=failed)
+        await _shoot(sim, "flows", listed("2"))
+        await _shoot(sim, "connections", listed("3"), role="admin")
+        _failing_webhook(sim)
+        await _shoot(sim, "webhooks", listed("4"), role="admin")
     return 0
 
 
