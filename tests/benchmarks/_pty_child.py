@@ -1,6 +1,6 @@
 """The app side of workload 4, run in a pseudo-terminal by `_terminal`.
 
-`python -m tests.benchmarks._pty_child SCENARIO MARKER_FD` shows a table of
+`python -m tests.benchmarks._pty_child SCENARIO SECONDS MARKER_FD` shows a table of
 runs full screen, writes the name of each phase of its scenario to
 `MARKER_FD` as the phase begins, and exits after the phase `end`. The parent
 counts the bytes written to the terminal in each phase.
@@ -26,7 +26,6 @@ from tests.benchmarks._runs import make_run, make_runs, stream_of_changes
 HISTORY = 2_000
 SETTLE = 1.0
 """Seconds left after each step for the app to finish drawing."""
-STREAM_SECONDS = 5.0
 STREAM_RATE = 100
 """Run changes per second streamed in."""
 FLUSH = 1 / 30
@@ -48,9 +47,11 @@ def _now() -> datetime:
 class PtyApp(App[None]):
     """One table, fed as the monitor feeds it, going through one scenario."""
 
-    def __init__(self, scenario: str, marker_fd: int) -> None:
+    def __init__(self, scenario: str, seconds: float, marker_fd: int) -> None:
         super().__init__()
         self.scenario = scenario
+        self.seconds = seconds
+        """How long streaming, ticking or idling is watched."""
         self.marker_fd = marker_fd
         # Run HISTORY - 1 was created a second before now, and so on down.
         self.epoch = _now() + timedelta(seconds=200_000 - HISTORY)
@@ -104,7 +105,7 @@ class PtyApp(App[None]):
             self.set_timer(SETTLE, self.begin_stream)
         else:
             self.mark(self.scenario)
-            self.set_timer(STREAM_SECONDS, self.end)
+            self.set_timer(self.seconds, self.end)
 
     def change_one_row(self) -> None:
         number = HISTORY - 3  # the third row, newest first
@@ -123,8 +124,8 @@ class PtyApp(App[None]):
         self.mark("stream")
         per_tick = 5
         feeder = self.set_interval(per_tick / STREAM_RATE, self.feed)
-        self.set_timer(STREAM_SECONDS, feeder.stop)
-        self.set_timer(STREAM_SECONDS, self.end)
+        self.set_timer(self.seconds, feeder.stop)
+        self.set_timer(self.seconds, self.end)
 
     def feed(self) -> None:
         # What `RunSync` does per stream event: merge, then ask for a flush.
@@ -144,11 +145,11 @@ class PtyApp(App[None]):
 
 
 def main() -> int:
-    scenario, marker_fd = sys.argv[1], int(sys.argv[2])
+    scenario, seconds, marker_fd = sys.argv[1], float(sys.argv[2]), int(sys.argv[3])
     if scenario not in SCENARIOS:
         print(f"unknown scenario {scenario!r}", file=sys.stderr)
         return 2
-    PtyApp(scenario, marker_fd).run()
+    PtyApp(scenario, seconds, marker_fd).run()
     return 0
 
 

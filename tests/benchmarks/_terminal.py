@@ -184,9 +184,9 @@ def _stop(child: subprocess.Popen[bytes]) -> None:
 # -- 4. terminal bytes ----------------------------------------------------------
 
 
-def _scenario(name: str) -> Capture:
+def _scenario(name: str, seconds: float = 5.0) -> Capture:
     capture = run_in_pty(
-        [sys.executable, "-m", "tests.benchmarks._pty_child", name],
+        [sys.executable, "-m", "tests.benchmarks._pty_child", name, str(seconds)],
         timeout=30,
         markers=True,
     )
@@ -199,6 +199,7 @@ def _scenario(name: str) -> Capture:
 def bench_bytes(config: Config) -> list[Result]:
     """Workload 4: bytes written for a row change, a stream, ticks and idling."""
     repeat = 1 if config.quick else 3
+    seconds = 2.0 if config.quick else 5.0
     row = median([_scenario("row").phase_bytes("change")[0] for _ in range(repeat)])
     dt_row = median(
         [_scenario("row-datatable").phase_bytes("change")[0] for _ in range(repeat)]
@@ -220,7 +221,7 @@ def bench_bytes(config: Config) -> list[Result]:
         ("stream-top", "100 changes/s, scrolled to the top"),
         ("stream-scrolled", "100 changes/s, scrolled down"),
     ):
-        rates = [_rate(_scenario(scenario), "stream") for _ in range(repeat)]
+        rates = [_rate(_scenario(scenario, seconds), "stream") for _ in range(repeat)]
         results.append(
             Result(
                 "4 bytes",
@@ -231,8 +232,10 @@ def bench_bytes(config: Config) -> list[Result]:
                 median(rates) < 10_000,
             )
         )
-    ticking = median([_rate(_scenario("ticking"), "ticking") for _ in range(repeat)])
-    idle = median([_rate(_scenario("idle"), "idle") for _ in range(repeat)])
+    ticking = median(
+        [_rate(_scenario("ticking", seconds), "ticking") for _ in range(repeat)]
+    )
+    idle = median([_rate(_scenario("idle", seconds), "idle") for _ in range(repeat)])
     results += [
         Result(
             "4 bytes",
