@@ -77,22 +77,25 @@ def make_app(sim: Simulator, audit_path: Path) -> AppFactory:
         timeout: float = 2.0,
         **kwargs: Any,
     ) -> MonitorApp:
-        return MonitorApp(
-            base_url=sim.base_url,
-            token=Token(sim.tokens[role]),
-            me=fetch_me(sim, role),
-            read_only=read_only,
-            profile="test",
-            now=sim_now(sim),
-            audit=AuditLog(audit_path),
-            sync_timing=FAST_SYNC,
-            client_options={
+        options: dict[str, Any] = {
+            "profile": "test",
+            "now": sim_now(sim),
+            "audit": AuditLog(audit_path),
+            "sync_timing": FAST_SYNC,
+            "client_options": {
                 "timeout": timeout,
                 "max_retries": 2,
                 "backoff": Backoff(base=0.02, cap=0.1),
                 "stream_idle_timeout": 5.0,
             },
-            **kwargs,
+        }
+        options.update(kwargs)
+        return MonitorApp(
+            base_url=sim.base_url,
+            token=Token(sim.tokens[role]),
+            me=fetch_me(sim, role),
+            read_only=read_only,
+            **options,
         )
 
     return make
