@@ -72,8 +72,10 @@ def test_run_screen_with_retried_and_failed_steps(
     async def loaded(pilot: Pilot[Any]) -> None:
         await settle(
             pilot,
-            lambda: isinstance(app.screen, RunScreen)
-            and app.screen.current_run() is not None,
+            lambda: (
+                isinstance(app.screen, RunScreen)
+                and app.screen.current_run() is not None
+            ),
         )
 
     assert snap_compare(app, terminal_size=SIZE, run_before=loaded)
@@ -88,8 +90,10 @@ def test_replay_confirmation(
     async def confirm(pilot: Pilot[Any]) -> None:
         await settle(
             pilot,
-            lambda: isinstance(app.screen, RunScreen)
-            and app.screen.current_run() is not None,
+            lambda: (
+                isinstance(app.screen, RunScreen)
+                and app.screen.current_run() is not None
+            ),
         )
         await pilot.press("R")
         await pilot.pause(0.2)
