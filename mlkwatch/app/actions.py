@@ -141,36 +141,34 @@ class ActionRunner:
         )
 
 
-def _describe(*parts: str | tuple[str, str]) -> Text:
-    """Build a summary: plain strings are our words, pairs are server data.
+_NAME_LIMIT = 80
+"""Longest server name shown in a summary, in characters."""
 
-    Server data (names, ids) is folded onto one line and made display-safe;
-    our own words keep their line breaks.
-    """
-    text = Text()
-    for part in parts:
-        if isinstance(part, str):
-            text.append(part)
-        else:
-            value, style = part
-            text.append(one_line(value, 120), style=style)
-    return text
+
+def name_text(value: str, style: str = "bold") -> Text:
+    """Server data (a name, an id) as one display-safe line for a summary."""
+    return Text(one_line(value, _NAME_LIMIT), style=style)
+
+
+def summary(*parts: str | Text) -> Text:
+    """Join our own words (str) and display-safe server data (Text)."""
+    return Text.assemble(*parts)
 
 
 def cancel_run(run: Run) -> WriteAction[Run]:
     """The action that asks the API to cancel `run`."""
-    summary = _describe(
+    description = summary(
         "Cancel run ",
-        (run.id, "bold"),
+        name_text(run.id),
         " of flow ",
-        (run.flow_name or run.flow_id, "bold"),
+        name_text(run.flow_name or run.flow_id),
         " (now ",
-        (run.status, ""),
+        name_text(run.status, ""),
         ").\n\n",
-        (
+        Text(
             "Cancellation is best-effort: a step already in flight may still "
             "complete, and the run ends once it does.",
-            "dim",
+            style="dim",
         ),
     )
 
@@ -180,7 +178,7 @@ def cancel_run(run: Run) -> WriteAction[Run]:
     return WriteAction(
         id="run.cancel",
         title="Cancel run?",
-        summary=summary,
+        summary=description,
         target=run.id,
         needs=Role.OPERATOR,
         call=call,
@@ -192,18 +190,18 @@ def cancel_run(run: Run) -> WriteAction[Run]:
 def replay_run(run: Run, step_id: str | None) -> WriteAction[Run]:
     """The action that replays one step of `run`, or it from its first failure."""
     if step_id is None:
-        what = ("every step from the first failure", "bold")
+        what = Text("every step from the first failure", style="bold")
     else:
         step = next((s for s in run.steps or () if s.id == step_id), None)
         name = step.name if step else step_id
-        what = (f"step {name} ({step_id})", "bold")
-    summary = _describe(
+        what = name_text(f"step {name} ({step_id})")
+    description = summary(
         "Replay ",
         what,
         " of run ",
-        (run.id, "bold"),
+        name_text(run.id),
         " (flow ",
-        (run.flow_name or run.flow_id, "bold"),
+        name_text(run.flow_name or run.flow_id),
         ").\n\nThis starts a new run that points back to the original; "
         "the steps' side effects happen again.",
     )
@@ -214,7 +212,7 @@ def replay_run(run: Run, step_id: str | None) -> WriteAction[Run]:
     return WriteAction(
         id="run.replay_step" if step_id else "run.replay_failed",
         title="Replay run?",
-        summary=summary,
+        summary=description,
         target=run.id,
         needs=Role.OPERATOR,
         call=call,
@@ -231,11 +229,11 @@ def set_flow_paused(flow: Flow, paused: bool) -> WriteAction[Flow]:
         if paused
         else "Scheduled and webhook triggers start runs again."
     )
-    summary = _describe(
+    description = summary(
         f"{verb} flow ",
-        (flow.name or flow.id, "bold"),
+        name_text(flow.name or flow.id),
         " (",
-        (flow.id, ""),
+        name_text(flow.id, ""),
         f").\n\n{effect}",
     )
 
@@ -247,7 +245,7 @@ def set_flow_paused(flow: Flow, paused: bool) -> WriteAction[Flow]:
     return WriteAction(
         id="flow.pause" if paused else "flow.resume",
         title=f"{verb} flow?",
-        summary=summary,
+        summary=description,
         target=flow.id,
         needs=Role.OPERATOR,
         call=call,

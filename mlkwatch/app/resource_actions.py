@@ -13,7 +13,7 @@ from typing import Any
 
 from rich.text import Text
 
-from mlkwatch.app.actions import WriteAction
+from mlkwatch.app.actions import WriteAction, name_text, summary
 from mlkwatch.app.safe_text import one_line
 from mlkwatch.client import (
     AuthType,
@@ -36,8 +36,6 @@ __all__ = [
     "unsubscribe_webhook",
 ]
 
-_NAME_LIMIT = 80
-
 
 @dataclass(frozen=True)
 class NewSecret:
@@ -59,21 +57,12 @@ class NewConnection:
     scopes: tuple[str, ...] = ()
 
 
-def _name(value: str, style: str = "bold") -> Text:
-    return Text(one_line(value, _NAME_LIMIT), style=style)
-
-
-def _summary(*parts: str | Text) -> Text:
-    """Join our own words (str) and display-safe server data (Text)."""
-    return Text.assemble(*parts)
-
-
 def _flow_name(flow: Flow) -> Text:
-    return _name(flow.name or flow.id)
+    return name_text(flow.name or flow.id)
 
 
 def _tags(tags: Sequence[str]) -> Text:
-    return _name(", ".join(tags) if tags else "(none)", "")
+    return name_text(", ".join(tags) if tags else "(none)", "")
 
 
 def edit_flow(flow: Flow, name: str, tags: Sequence[str]) -> WriteAction[Flow]:
@@ -82,7 +71,7 @@ def edit_flow(flow: Flow, name: str, tags: Sequence[str]) -> WriteAction[Flow]:
     new_tags = tuple(tags) if tuple(tags) != flow.tags else None
     lines: list[str | Text] = ["Change flow ", _flow_name(flow), f" ({flow.id}):\n"]
     if new_name is not None:
-        lines += ["\n  name  ", _name(flow.name, "dim"), "  →  ", _name(name)]
+        lines += ["\n  name  ", name_text(flow.name, "dim"), "  →  ", name_text(name)]
     if new_tags is not None:
         lines += ["\n  tags  ", _tags(flow.tags), "  →  ", _tags(new_tags)]
 
@@ -94,7 +83,7 @@ def edit_flow(flow: Flow, name: str, tags: Sequence[str]) -> WriteAction[Flow]:
     return WriteAction(
         id="flow.update",
         title="Change flow?",
-        summary=_summary(*lines),
+        summary=summary(*lines),
         target=flow.id,
         needs=Role.OPERATOR,
         call=call,
@@ -107,12 +96,12 @@ def trigger_flow(
     flow: Flow, payload: Mapping[str, Any], correlation_id: str | None
 ) -> WriteAction[str]:
     """The action that runs `flow` now with `payload`; its result is the run id."""
-    summary = _summary(
+    description = summary(
         "Run flow ",
         _flow_name(flow),
         f" ({flow.id}) now with a payload of {len(payload)} top-level field(s)",
         ".\n" if correlation_id is None else " and correlation id ",
-        *(() if correlation_id is None else (_name(correlation_id), ".\n")),
+        *(() if correlation_id is None else (name_text(correlation_id), ".\n")),
         "\nIts steps act on the connected services for real.",
     )
 
@@ -124,7 +113,7 @@ def trigger_flow(
     return WriteAction(
         id="flow.trigger",
         title="Trigger flow?",
-        summary=summary,
+        summary=description,
         target=flow.id,
         needs=Role.OPERATOR,
         call=call,
@@ -137,11 +126,11 @@ def rotate_connection(
     connection: Connection, secret: NewSecret
 ) -> WriteAction[Connection]:
     """The action that replaces the secret behind `connection`."""
-    summary = _summary(
+    description = summary(
         "Replace the secret of connection ",
-        _name(connection.label or connection.id),
+        name_text(connection.label or connection.id),
         " (",
-        _name(connection.provider, ""),
+        name_text(connection.provider, ""),
         f", {connection.id}).\n\nIts id stays; flows using it pick up the new "
         "secret on their next step. The old secret stops working at once.",
     )
@@ -158,7 +147,7 @@ def rotate_connection(
     return WriteAction(
         id="connection.rotate",
         title="Rotate secret?",
-        summary=summary,
+        summary=description,
         target=connection.id,
         needs=Role.ADMIN,
         call=call,
@@ -175,13 +164,13 @@ def revoke_connection(
         names = ", ".join(one_line(f.name or f.id, 40) for f in flows_to_pause)
         effect: list[str | Text] = [
             f"\n\n{len(flows_to_pause)} flow(s) will be paused (missing_connection): ",
-            _name(names, "bold yellow"),
+            name_text(names, "bold yellow"),
         ]
     else:
         effect = ["\n\nNo flow uses it."]
-    summary = _summary(
+    description = summary(
         "Revoke connection ",
-        _name(connection.label or connection.id),
+        name_text(connection.label or connection.id),
         f" ({connection.id}) immediately and for good.",
         *effect,
     )
@@ -193,7 +182,7 @@ def revoke_connection(
     return WriteAction(
         id="connection.revoke",
         title="Revoke connection?",
-        summary=summary,
+        summary=description,
         target=connection.id,
         needs=Role.ADMIN,
         call=call,
@@ -205,13 +194,13 @@ def revoke_connection(
 def create_connection(new: NewConnection) -> WriteAction[Connection]:
     """The action that stores a new connection from an API key or OAuth tokens."""
     kind = "an API key" if new.auth_type == AuthType.API_KEY else "OAuth tokens"
-    summary = _summary(
+    description = summary(
         "Create connection ",
-        _name(new.label),
+        name_text(new.label),
         " to ",
-        _name(new.provider),
+        name_text(new.provider),
         f" from {kind}.",
-        *(("\nScopes: ", _name(", ".join(new.scopes), "")) if new.scopes else ()),
+        *(("\nScopes: ", name_text(", ".join(new.scopes), "")) if new.scopes else ()),
     )
 
     async def call(client: MontlakeClient, key: str) -> Connection:
@@ -232,7 +221,7 @@ def create_connection(new: NewConnection) -> WriteAction[Connection]:
     return WriteAction(
         id="connection.create",
         title="Create connection?",
-        summary=summary,
+        summary=description,
         target="/v1/connections",
         needs=Role.ADMIN,
         call=call,
@@ -243,11 +232,11 @@ def create_connection(new: NewConnection) -> WriteAction[Connection]:
 
 def subscribe_webhook(url: str, events: Sequence[str]) -> WriteAction[Webhook]:
     """The action that subscribes `url` to `events`; the result holds the secret."""
-    summary = _summary(
+    description = summary(
         "Send ",
-        _name(", ".join(events)),
+        name_text(", ".join(events)),
         " events to\n",
-        _name(url, "bold"),
+        name_text(url, "bold"),
         "\n\nThe signing secret is shown once, right after.",
     )
 
@@ -259,7 +248,7 @@ def subscribe_webhook(url: str, events: Sequence[str]) -> WriteAction[Webhook]:
         # collection; the new subscription's id is in the user's message.
         id="webhook.subscribe",
         title="Subscribe webhook?",
-        summary=summary,
+        summary=description,
         target="/v1/webhooks",
         needs=Role.ADMIN,
         call=call,
@@ -270,9 +259,9 @@ def subscribe_webhook(url: str, events: Sequence[str]) -> WriteAction[Webhook]:
 
 def unsubscribe_webhook(webhook: Webhook) -> WriteAction[str]:
     """The action that removes a subscription; its result is the id."""
-    summary = _summary(
+    description = summary(
         "Stop sending events to ",
-        _name(webhook.url),
+        name_text(webhook.url),
         f" ({webhook.id}).\n\nPending retries are dropped.",
     )
 
@@ -283,7 +272,7 @@ def unsubscribe_webhook(webhook: Webhook) -> WriteAction[str]:
     return WriteAction(
         id="webhook.unsubscribe",
         title="Unsubscribe webhook?",
-        summary=summary,
+        summary=description,
         target=webhook.id,
         needs=Role.ADMIN,
         call=call,
