@@ -328,12 +328,13 @@ class MonitorApp(App[int]):
         changes = self.store.take_changes()
         if not changes:
             return
+        # Announce first: a table marks a failure seen once it is on screen.
+        self._announce_new_failures(changes.added | changes.changed)
         for table in self._run_tables:
             table.apply(changes)
         counts = self.store.counts()
         for bar in self._status_bars:
             bar.set_counts(counts)
-        self._announce_new_failures(changes.added | changes.changed)
 
     def _announce_new_failures(self, run_ids: Iterable[str]) -> None:
         prefs = self.settings.notify

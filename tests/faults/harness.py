@@ -90,13 +90,15 @@ def make_app(sim: Simulator, audit_path: Path) -> AppFactory:
             },
         }
         options.update(kwargs)
-        return MonitorApp(
+        app = MonitorApp(
             base_url=sim.base_url,
             token=Token(sim.tokens[role]),
             me=fetch_me(sim, role),
             read_only=read_only,
             **options,
         )
+        record_notifications(app)
+        return app
 
     return make
 
@@ -127,9 +129,22 @@ def status_text(app: MonitorApp) -> str:
     return str(app.screen.query_one(StatusBar).render())
 
 
+def record_notifications(app: MonitorApp) -> None:
+    """Keep every notification's title and text, even after it times out."""
+    told: list[str] = []
+    show = app.notify
+
+    def notify(message: str, *, title: str = "", **options: Any) -> None:
+        told.append(f"{title}: {message}")
+        show(message, title=title, **options)
+
+    app.notify = notify  # type: ignore[method-assign]
+    app.told = told  # type: ignore[attr-defined]
+
+
 def messages(app: MonitorApp) -> list[str]:
     """The title and text of every notification shown so far."""
-    return [f"{n.title}: {n.message}" for n in app._notifications]
+    return list(app.told)  # type: ignore[attr-defined]
 
 
 def kick_streams(sim: Simulator) -> None:
@@ -140,3 +155,9 @@ def kick_streams(sim: Simulator) -> None:
 def write_requests(sim: Simulator) -> list[tuple[str, str]]:
     """Every write request the simulator received, as (method, path)."""
     return [(r.method, r.path) for r in sim.requests if r.method in WRITES]
+
+
+def screen_lines(app: MonitorApp) -> list[str]:
+    """The text of every line on screen, as the terminal would show it."""
+    update = app.screen._compositor.render_full_update(simplify=True)
+    return ["".join(segment.text for segment in strip) for strip in update.strips]
