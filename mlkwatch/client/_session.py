@@ -7,6 +7,8 @@ everywhere, streams included.
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
 import uuid
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -219,7 +221,7 @@ class Session:
         self._record(response, kind, started)
         if not response.is_success:
             self._raise_for_status(response, idempotency_key)
-        return self._decode(response, idempotency_key, allow_empty)
+        return await self._decode(response, idempotency_key, allow_empty)
 
     def _record(
         self, response: httpx.Response, kind: RequestClass, started: float
@@ -268,7 +270,7 @@ class Session:
                 response, idempotency_key=key, retry_after=retry_after
             ) from error
 
-    def _decode(
+    async def _decode(
         self, response: httpx.Response, key: str | None, allow_empty: bool
     ) -> Mapping[str, Any] | None:
         if not response.content.strip():
@@ -276,7 +278,7 @@ class Session:
                 return None
             raise _decode_error(response, "an empty body", key)
         try:
-            body = _json.loads(response.content)
+            body = await _parse(response.content)
         except ValueError as error:
             raise _decode_error(
                 response, "a body that is not valid JSON", key
@@ -295,6 +297,19 @@ class Session:
         if isinstance(error, RateLimitedError):
             return 0.0  # the limiter already holds every caller back
         return max(self.backoff.delay(attempt), error.retry_after or 0.0)
+
+
+_DECODE_IN_THREAD_BYTES: Final = 256 * 1024
+"""Bodies this large are decoded off the event loop, so a UI keeps answering."""
+
+
+async def _parse(content: bytes) -> Any:
+    if len(content) < _DECODE_IN_THREAD_BYTES:
+        try:
+            return json.loads(content)
+        except RecursionError:
+            pass  # nested too deeply for the C decoder: the slow path
+    return await asyncio.to_thread(_json.loads, content)
 
 
 def _decode_error(response: httpx.Response, found: str, key: str | None) -> DecodeError:
