@@ -316,6 +316,7 @@ class Simulator:
         step_name: str = "Planted step",
         output: Any = None,
         error_message: str | None = None,
+        step_input: Any = None,
     ) -> str:
         """Add a finished one-step run made to order; return its id.
 
@@ -326,9 +327,12 @@ class Simulator:
             flow_name: The run's flow name; the first flow's by default.
             step_name: Its one step's name.
             output: That step's output.
+            step_input: That step's input.
             error_message: Makes the run fail with this message.
         """
         run_id: str = self.call(
-            lambda ws: ws.plant_run(flow_name, step_name, output, error_message).id
+            lambda ws: (
+                ws.plant_run(flow_name, step_name, output, error_message, step_input).id
+            )
         )
         return run_id

@@ -265,6 +265,7 @@ class Workspace:
         step_name: str,
         output: Any,
         error_message: str | None,
+        step_input: Any = None,
     ) -> Run:
         """Add a finished run made to order, and announce it on the stream.
 
@@ -280,7 +281,7 @@ class Workspace:
             status="succeeded" if error_message is None else "failed",
             started_at=now,
             finished_at=now,
-            input={"planted": True},
+            input=step_input,
             output=output,
         )
         run = Run(
