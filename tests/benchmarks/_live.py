@@ -140,7 +140,17 @@ async def _stream_latencies(sim: Simulator, seconds: float) -> tuple[list[float]
             await asyncio.sleep(seconds)
             await asyncio.sleep(1.0)  # the last changes' frames
     born = [(key, at) for key, at in log.events() if began < at < began + seconds]
-    latencies = [shown[key] - at for key, at in born if key in shown]
+    latencies = []
+    for (run_id, phase), at in born:
+        # A change overtaken within the same frame (queued, then running at
+        # once) is shown when the later state is.
+        drawn = [
+            when
+            for (shown_id, shown_phase), when in shown.items()
+            if shown_id == run_id and shown_phase >= phase
+        ]
+        if drawn:
+            latencies.append(min(drawn) - at)
     return latencies, len(born)
 
 
@@ -199,8 +209,10 @@ def bench_freshness(config: Config) -> list[Result]:
             "ms",
             "< 250 ms",
             p95(latencies) < 0.25,
-            note=f"median {median(latencies) * 1e3:.0f} ms; changes never drawn "
-            "were to runs scrolled off screen",
+            note=f"median {median(latencies) * 1e3:.0f} ms; a change counts as "
+            "shown when its state or a later one is drawn; the rest came after "
+            "the highlighted run left the first page, when the table keeps it in "
+            "view and new runs arrive above, off screen",
         ),
         Result(
             "5 freshness",
