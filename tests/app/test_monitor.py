@@ -246,3 +246,18 @@ async def test_a_dropped_stream_reconnects_and_loses_no_run(
         await wait_for(pilot, lambda: modes[-2:] == back, tries=200)
     connects = [r for r in sim.requests if r.path == "/v1/runs/stream"]
     assert len(connects) >= 2
+
+
+async def test_title_says_when_runs_are_out_of_sight_above(
+    make_app: AppFactory, sim: Simulator
+) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: len(app.store) >= 60)
+        table = app.screen.query_one(RunTable)
+        await wait_for(pilot, lambda: table.visible_count == len(app.store))
+        title = app.screen.query_one("#runs-title")
+        await pilot.press("pagedown", "down")
+        await wait_for(pilot, lambda: "more above" in str(title.render()))
+        await pilot.press("home")
+        await wait_for(pilot, lambda: "more above" not in str(title.render()))

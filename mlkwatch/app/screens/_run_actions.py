@@ -6,7 +6,6 @@ from textual.binding import Binding
 
 from mlkwatch.app import actions
 from mlkwatch.app.screens._writes import WriteKeysScreen
-from mlkwatch.app.screens.flow import open_flow
 from mlkwatch.client import Role, Run, RunStatus
 
 
@@ -121,6 +120,9 @@ class RunActionsScreen(WriteKeysScreen):
         """Open the current run's flow."""
         run = self.current_run()
         if run is not None:
+            # Imported here: the flow screen is off the start-up path.
+            from mlkwatch.app.screens.flow import open_flow
+
             open_flow(self.monitor, run.flow_id)
 
     def action_open_lineage(self) -> None:

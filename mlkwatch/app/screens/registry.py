@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib import import_module
 
 from textual.screen import Screen
 
-from mlkwatch.app.screens.connections import ConnectionsScreen
-from mlkwatch.app.screens.flows import FlowsScreen
 from mlkwatch.app.screens.runs import RunsScreen
-from mlkwatch.app.screens.webhooks import WebhooksScreen
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,18 +27,40 @@ class TopScreen:
     """Other names accepted after `:`."""
 
 
+def _on_first_use(module: str, name: str) -> Callable[[], Screen[None]]:
+    """A factory importing its screen only when first shown, off the start path."""
+
+    def build() -> Screen[None]:
+        screen_class: type[Screen[None]] = getattr(
+            import_module(f"mlkwatch.app.screens.{module}"), name
+        )
+        return screen_class()
+
+    return build
+
+
 TOP_SCREENS: tuple[TopScreen, ...] = (
     TopScreen("runs", "1", "Runs", RunsScreen, aliases=("run", "r")),
-    TopScreen("flows", "2", "Flows", FlowsScreen, aliases=("flow", "fl", "f")),
+    TopScreen(
+        "flows",
+        "2",
+        "Flows",
+        _on_first_use("flows", "FlowsScreen"),
+        aliases=("flow", "fl", "f"),
+    ),
     TopScreen(
         "connections",
         "3",
         "Connections",
-        ConnectionsScreen,
+        _on_first_use("connections", "ConnectionsScreen"),
         aliases=("connection", "con", "conn", "c"),
     ),
     TopScreen(
-        "webhooks", "4", "Webhooks", WebhooksScreen, aliases=("webhook", "hooks", "wh")
+        "webhooks",
+        "4",
+        "Webhooks",
+        _on_first_use("webhooks", "WebhooksScreen"),
+        aliases=("webhook", "hooks", "wh"),
     ),
 )
 

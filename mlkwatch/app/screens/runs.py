@@ -46,10 +46,11 @@ class RunsScreen(RunActionsScreen):
         self._filter = RunFilter()
         self._sort_index = 0
         self._sort_reverse = True
+        self._shown_title = Text()
 
     def compose(self) -> ComposeResult:
         app = self.monitor
-        yield Static(self._title_text(), id="runs-title", classes="screen-title")
+        yield Static(id="runs-title", classes="screen-title")
         yield Input(
             placeholder="status:failed flow:refund corr:ord_99421 words…  "
             "(enter to apply, escape to close)",
@@ -74,6 +75,7 @@ class RunsScreen(RunActionsScreen):
                 words=tuple((defaults.text or "").casefold().split()),
             )
         )
+        self.set_interval(0.5, self._show_title)
 
     def on_unmount(self) -> None:
         # Children are gone by now, so use the table kept at mount.
@@ -89,13 +91,28 @@ class RunsScreen(RunActionsScreen):
             text.append("  filter: ", style="dim")
             text.append(self._filter.describe(), style="bold yellow")
             text.append("  (esc clears)", style="dim")
+        above = self._rows_above()
+        if above:
+            # Scrolled away from the top, new runs arrive out of sight.
+            text.append(f"  ▲ {above} more above (home)", style="bold cyan")
         return text
+
+    def _rows_above(self) -> int:
+        tables = self.query(RunTable)
+        return round(tables.first().scroll_y) if tables else 0
+
+    def _show_title(self) -> None:
+        """Redraw the title only when it says something new."""
+        title = self._title_text()
+        if title != self._shown_title:
+            self._shown_title = title
+            self.query_one("#runs-title", Static).update(title)
 
     def _apply_filter(self, run_filter: RunFilter) -> None:
         self._filter = run_filter
         table = self.query_one(RunTable)
         table.set_filter(None if run_filter.is_empty else run_filter.matches)
-        self.query_one("#runs-title", Static).update(self._title_text())
+        self._show_title()
         server_filter = run_filter.server_side()
         if not server_filter.is_empty:
             self.monitor.fetch_matching(server_filter)
