@@ -16,7 +16,7 @@ from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 
 from mlkwatch.app.feed import RunStore
-from mlkwatch.app.widgets._run_table import RunTable, format_age, format_duration
+from mlkwatch.app.widgets._run_table import RunTable, format_age
 from mlkwatch.client._models import (
     Attempt,
     AttemptStatus,
@@ -231,22 +231,6 @@ async def test_an_empty_table_says_why() -> None:
 )
 def test_ages_are_coarse(seconds: float, text: str) -> None:
     assert format_age(seconds) == text
-
-
-@pytest.mark.parametrize(
-    ("ms", "text"),
-    [
-        (-5, "0ms"),
-        (340, "340ms"),
-        (1_234, "1.2s"),
-        (42_000, "42.0s"),
-        (184_000, "3m04s"),
-        (7_500_000, "2h05m"),
-        (400 * 3_600_000, "16d16h"),
-    ],
-)
-def test_durations_are_short(ms: float, text: str) -> None:
-    assert format_duration(ms) == text
 
 
 # -- the cursor -----------------------------------------------------------------

@@ -16,8 +16,9 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable
 
 from mlkwatch.app.feed import RunStore
+from mlkwatch.app.formatting import format_duration
 from mlkwatch.app.status import status_cell
-from mlkwatch.app.widgets._run_table import RunTable, format_age, format_duration
+from mlkwatch.app.widgets._run_table import RunTable, format_age
 from mlkwatch.client._models import Run
 from tests.benchmarks._runs import NOW
 

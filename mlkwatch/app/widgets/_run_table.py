@@ -29,6 +29,7 @@ from textual.strip import Strip
 from textual.timer import Timer
 
 from mlkwatch.app.feed import ChangeSet, RunDetails, RunStore
+from mlkwatch.app.formatting import format_duration
 from mlkwatch.app.safe_text import one_line
 from mlkwatch.app.status import status_look
 from mlkwatch.client._models import Run, RunStatus
@@ -74,23 +75,6 @@ def format_age(seconds: float) -> str:
     if minutes < 60 * 24:
         return f"{minutes // 60}h"
     return f"{minutes // (60 * 24)}d"
-
-
-def format_duration(ms: float) -> str:
-    """A short duration: `340ms`, `1.2s`, `42.0s`, `3m04s`, `2h05m`, `3d04h`."""
-    ms = max(ms, 0)
-    if ms < 1_000:
-        return f"{int(ms)}ms"
-    if ms < 60_000:
-        return f"{ms / 1_000:.1f}s"
-    minutes, seconds = divmod(int(ms // 1_000), 60)
-    if minutes < 60:
-        return f"{minutes}m{seconds:02d}s"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 100:
-        return f"{hours}h{minutes:02d}m"
-    days, hours = divmod(hours, 24)
-    return f"{days}d{hours:02d}h"
 
 
 def _started_text(run: Run, now: datetime) -> str:
