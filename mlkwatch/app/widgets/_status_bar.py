@@ -103,6 +103,11 @@ class StatusBar(Widget):
     def on_mount(self) -> None:
         self.set_interval(1.0, self._tick)
 
+    def set_identity(self, identity: Identity) -> None:
+        """Show who the app is connected as, e.g. after the role changed."""
+        self._identity = identity
+        self._tick()
+
     def set_mode(self, mode: SyncMode, detail: str = "") -> None:
         """Show how updates now arrive, with an optional short reason."""
         self._mode = mode
