@@ -135,6 +135,7 @@ async def test_a_short_soak_through_every_fault(
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(400)
 async def test_a_long_soak_through_every_fault(
     make_app: AppFactory, sim: Simulator
 ) -> None:
