@@ -481,9 +481,7 @@ class MonitorApp(App[int]):
             return
         self.identity = dataclasses.replace(self.identity, role=me.token.role)
         for bar in self._status_bars:
-            # TODO: use a public StatusBar.set_identity once the widget has one.
-            bar._identity = self.identity
-            bar.set_mode(*self._mode)
+            bar.set_identity(self.identity)
         for screen in self.screen_stack:
             screen.refresh_bindings()
         self.notify(
