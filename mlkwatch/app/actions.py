@@ -239,8 +239,8 @@ def set_flow_paused(flow: Flow, paused: bool) -> WriteAction[Flow]:
 
     async def call(client: MontlakeClient, key: str) -> Flow:
         if paused:
-            return await client.flows.pause(flow.id)
-        return await client.flows.resume(flow.id)
+            return await client.flows.pause(flow.id, idempotency_key=key)
+        return await client.flows.resume(flow.id, idempotency_key=key)
 
     return WriteAction(
         id="flow.pause" if paused else "flow.resume",

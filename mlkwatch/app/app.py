@@ -293,10 +293,10 @@ class MonitorApp(App[int]):
                 timeout=15,
             )
 
-    def data_fresh(self) -> None:
-        """Note that the data on screen was just confirmed current."""
+    def data_fresh(self, as_of: float | None = None) -> None:
+        """Note that the data was confirmed current as of `as_of` (now if None)."""
         for bar in self._status_bars:
-            bar.mark_fresh()
+            bar.mark_fresh(as_of)
         if self._outage:
             self._outage = False
             self.notify("Montlake answers again; the runs are current.", title="Back")

@@ -77,8 +77,8 @@ class SyncListener(Protocol):
     def mode_changed(self, mode: SyncMode, detail: str) -> None:
         """Updates now arrive another way."""
 
-    def data_fresh(self) -> None:
-        """The data was just confirmed current."""
+    def data_fresh(self, as_of: float | None = None) -> None:
+        """The data was confirmed current as of `as_of` (Unix time; now if None)."""
 
     def access_lost(self, error: MontlakeError) -> None:
         """The server refused the token (401) or its role (403)."""
@@ -255,6 +255,9 @@ class RunSync:
         """Poll until `until` (Unix time), or for ever when it is None."""
         while until is None or self._wall_clock() < until:
             pause = 0.0
+            # A re-list may take a few paced requests; the data is as old as
+            # the moment it started, not the moment it ended.
+            asked_at = self._wall_clock()
             try:
                 await self._relist()
             except (AuthError, PermissionDeniedError) as error:
@@ -265,7 +268,7 @@ class RunSync:
             else:
                 self._regain_access()
                 self._listener.mode_changed(mode, detail)
-                self._listener.data_fresh()
+                self._listener.data_fresh(asked_at)
             reads = self._client.rate_limits.read
             budgeted = poll_interval(
                 reads, self._budget_share, self._wall_clock(), timing=self._timing

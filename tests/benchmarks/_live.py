@@ -371,7 +371,7 @@ class _Instance:
     def mode_changed(self, mode: SyncMode, detail: str) -> None:
         self.modes.append(mode)
 
-    def data_fresh(self) -> None:
+    def data_fresh(self, as_of: float | None = None) -> None:
         pass
 
     def access_lost(self, error: MontlakeError) -> None:

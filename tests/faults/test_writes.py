@@ -165,11 +165,6 @@ async def test_every_write_leaves_one_audit_record_without_secrets(
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="actions.set_flow_paused calls flows.pause/resume without the "
-    "decision's idempotency key, so the audit names a key never sent",
-)
 async def test_the_audited_pause_key_is_the_one_sent(
     make_app: AppFactory, sim: Simulator, audit_path: Path
 ) -> None:

@@ -148,9 +148,11 @@ class FlowScreen(FlowActionsScreen):
         )
         yield Static(Text("loading…", style="dim"), id="flow-header")
         with Horizontal(id="flow-graphs"):
-            with VerticalScroll(id="flow-published", classes="flow-graph"):
+            with VerticalScroll(id="flow-published", classes="flow-graph") as graph:
+                graph.border_title = "published"
                 yield Static(id="flow-published-steps")
-            with VerticalScroll(id="flow-draft", classes="flow-graph"):
+            with VerticalScroll(id="flow-draft", classes="flow-graph") as graph:
+                graph.border_title = "draft"
                 yield Static(id="flow-draft-steps")
         yield StatusBar(
             self.monitor.identity, wall_clock=self.monitor.wall_clock, id="status-bar"
@@ -158,8 +160,6 @@ class FlowScreen(FlowActionsScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#flow-published").border_title = "published"
-        self.query_one("#flow-draft").border_title = "draft"
         self._load()
 
     def on_screen_resume(self) -> None:

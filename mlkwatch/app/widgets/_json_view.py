@@ -38,7 +38,7 @@ _MAX_INDENT_DEPTH = 32
 """Nesting beyond this is drawn at this indent, behind a `⋮depth` marker."""
 _FIRST_CHUNK = 2_000
 """Lines flattened before the first paint; enough to fill any screen."""
-_CHUNK = 20_000
+_CHUNK = 5_000
 """Lines flattened per turn of the event loop while a large value loads."""
 _KEY_LIMIT = 200
 """Longest key, in characters, drawn before it is cut short."""

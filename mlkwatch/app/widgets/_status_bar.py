@@ -114,9 +114,9 @@ class StatusBar(Widget):
         self._detail = detail
         self._tick()
 
-    def mark_fresh(self) -> None:
-        """Record that the data on screen was just confirmed current."""
-        self._fresh_at = self._wall_clock()
+    def mark_fresh(self, as_of: float | None = None) -> None:
+        """Record that the data was confirmed current as of `as_of` (now if None)."""
+        self._fresh_at = self._wall_clock() if as_of is None else as_of
         self._tick()
 
     def set_reads(self, reads: RateLimitState | None) -> None:
