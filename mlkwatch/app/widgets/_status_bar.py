@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -50,8 +51,9 @@ class Identity:
 
 
 def _age(seconds: float) -> str:
+    # Rounded up: an age shown must never be younger than the data is.
     if seconds < 60:
-        return f"{int(seconds)}s"
+        return f"{math.ceil(seconds)}s"
     if seconds < 3600:
         return f"{int(seconds // 60)}m"
     return f"{int(seconds // 3600)}h"
