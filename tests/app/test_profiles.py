@@ -68,3 +68,19 @@ async def test_a_profile_without_its_token_is_refused_in_place(
         assert app.is_running
         messages = " ".join(n.message for n in app._notifications)
         assert "MLK_TEST_AUDIT" in messages
+
+
+async def test_a_broken_config_file_is_reported_and_defaults_used(
+    make_app: AppFactory, tmp_path: Path
+) -> None:
+    broken = 'theme = "nope"\n[notify]\nbell = "yes"\n'
+    settings, problems = parse_settings(broken, base_dir=tmp_path)
+    assert problems, "the broken file must yield problems"
+    app = make_app(settings=settings, config_problems=[str(p) for p in problems])
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: bool(app._notifications))
+        text = " ".join(n.message for n in app._notifications)
+        assert "line 3" in text and "notify.bell" in text
+        assert "default settings" in text
+        assert app.is_running
+        assert not app.settings.notify.bell
