@@ -10,12 +10,9 @@ visible, or as a `rich.text.Text` built without markup parsing.
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from rich.text import Text
 
-__all__ = ["display_json", "one_line", "safe_text", "visible"]
+__all__ = ["one_line", "safe_text", "visible"]
 
 _BIDI_CONTROLS = frozenset(
     [0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)]
@@ -56,10 +53,10 @@ def visible(value: object) -> str:
     """Return `value` as text with every control character made visible.
 
     Newlines and tabs are kept. C0 controls become Unicode control pictures
-    (ESC is shown as ␛), DEL as ␡, C1 and bidi controls and lone surrogates
-    as ⟨U+XXXX⟩. The
-    result never contains a code the terminal would act on, and applying the
-    function again changes nothing.
+    (ESC is shown as ␛), DEL as ␡, and C1 controls, bidi controls and lone
+    surrogates their code point, e.g. ⟨U+202E⟩. The result never contains a
+    code the terminal would act on, and applying the function again changes
+    nothing.
     """
     text = value if isinstance(value, str) else str(value)
     return text.translate(_MULTILINE)
@@ -82,12 +79,3 @@ def safe_text(value: object, style: str = "", *, single_line: bool = False) -> T
     """A Rich `Text` of the server's value, never parsed as markup."""
     plain = one_line(value) if single_line else visible(value)
     return Text(plain, style=style, no_wrap=single_line)
-
-
-def display_json(value: Any, *, indent: int | None = 2) -> str:
-    """Pretty-print JSON from the server as display-safe text.
-
-    Escapes such as a JSON-encoded ``\\u001b`` are decoded before this point
-    (the value is already parsed), so `visible` sees the real character.
-    """
-    return visible(json.dumps(value, indent=indent, ensure_ascii=False))

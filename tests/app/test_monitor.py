@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import httpx
+from textual.pilot import Pilot
 
 from mlkwatch.app.app import MonitorApp
 from mlkwatch.app.screens.confirm import ConfirmScreen
@@ -16,7 +20,9 @@ from tests.app.conftest import AppFactory, writes
 SIZE = (160, 45)
 
 
-async def wait_for(pilot, condition, *, tries: int = 100) -> None:  # type: ignore[no-untyped-def]
+async def wait_for(
+    pilot: Pilot[Any], condition: Callable[[], object], *, tries: int = 100
+) -> None:
     """Let the app run until `condition()` holds, failing after a while."""
     for _ in range(tries):
         if condition():
@@ -25,7 +31,7 @@ async def wait_for(pilot, condition, *, tries: int = 100) -> None:  # type: igno
     raise AssertionError("the app never reached the expected state")
 
 
-async def select(pilot, app: MonitorApp, run_id: str) -> None:  # type: ignore[no-untyped-def]
+async def select(pilot: Pilot[Any], app: MonitorApp, run_id: str) -> None:
     """Wait until the table shows `run_id`, then highlight it."""
     table = app.screen.query_one(RunTable)
     await wait_for(pilot, lambda: table.move_to(run_id))

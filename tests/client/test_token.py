@@ -36,7 +36,9 @@ def test_direct_token_must_be_header_safe(bad: str) -> None:
 
 
 def test_from_env_reads_mlk_key() -> None:
-    assert Token.from_env({"MLK_KEY": f" {TOKEN}\n"}).reveal() == TOKEN  # type: ignore[union-attr]
+    token = Token.from_env({"MLK_KEY": f" {TOKEN}\n"})
+    assert token is not None
+    assert token.reveal() == TOKEN
 
 
 @pytest.mark.parametrize("environ", [{}, {"MLK_KEY": ""}, {"MLK_KEY": "  "}])
