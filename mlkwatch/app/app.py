@@ -34,6 +34,7 @@ from mlkwatch.app.widgets._status_bar import Identity, SyncMode
 from mlkwatch.audit import AuditLog
 from mlkwatch.client import (
     AuthError,
+    Flow,
     FlowStatus,
     Me,
     MontlakeClient,
@@ -169,6 +170,8 @@ class MonitorApp(App[int]):
         self.actions = ActionRunner(self)
         self.audit = audit or AuditLog(on_error=self._audit_failed)
         self._notified_failures: set[str] = set()
+        self.watched_flows: set[str] = set(self.settings.notify.watched_flows)
+        """Flow ids or names whose new failures notify; empty means all."""
         self.identity = Identity(
             workspace=me.workspace.name or me.workspace.id,
             plan=me.workspace.plan,
@@ -346,8 +349,7 @@ class MonitorApp(App[int]):
                 or not self.store.is_new_failure(run_id)
             ):
                 continue
-            watched = prefs.watched_flows
-            if watched and not {run.flow_id, run.flow_name} & set(watched):
+            if not self.is_watched(run.flow_id, run.flow_name):
                 continue
             self._notified_failures.add(run_id)
             if prefs.bell:
@@ -360,6 +362,23 @@ class MonitorApp(App[int]):
                     title="New failure",
                     severity="error",
                 )
+
+    def is_watched(self, flow_id: str, flow_name: str) -> bool:
+        """Whether new failures of this flow ring or notify."""
+        return not self.watched_flows or bool({flow_id, flow_name} & self.watched_flows)
+
+    def toggle_watched(self, flow: Flow) -> bool:
+        """Mark a flow watched, or no longer; return whether it now is.
+
+        Marks last for this session; `notify.watched_flows` in the config file
+        makes them stick.
+        """
+        names = {flow.id, flow.name}
+        if names & self.watched_flows:
+            self.watched_flows -= names
+            return False
+        self.watched_flows.add(flow.id)
+        return True
 
     def _rate_limits_changed(self, limits: RateLimits) -> None:
         for bar in self._status_bars:

@@ -270,3 +270,22 @@ async def test_unknown_statuses_are_shown_as_themselves(
         table = await open_flows(pilot, app)
         statuses = [table.get_row_at(i)[1].plain for i in range(table.row_count)]
         assert any(status.startswith("? ") for status in statuses)
+
+
+async def test_watching_a_flow_marks_it_and_narrows_alerts(
+    make_app: AppFactory,
+) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        flows = await open_flows(pilot, app)
+        churn = await highlight(pilot, flows, "Churn alerts")
+        assert app.is_watched("flw_other", "Other flow")  # nothing marked: all
+
+        await pilot.press("w")
+        await until(pilot, lambda: cell(flows, churn, "name").startswith("★"))
+        assert app.is_watched(churn, "Churn alerts")
+        assert not app.is_watched("flw_other", "Other flow")
+
+        await pilot.press("w")
+        await until(pilot, lambda: not cell(flows, churn, "name").startswith("★"))
+        assert app.is_watched("flw_other", "Other flow")

@@ -93,6 +93,14 @@ class FlowsScreen(ResourceListScreen, FlowActionsScreen):
     BINDINGS = [
         Binding("enter", "open_flow", "Open", id="flows.open"),
         Binding(
+            "w",
+            "toggle_watch",
+            "Watch",
+            id="flows.watch",
+            tooltip="Alert on this flow's new failures (for this session); "
+            "once any flow is watched, only watched flows alert",
+        ),
+        Binding(
             "ctrl+r",
             "refresh",
             "Refresh",
@@ -120,8 +128,11 @@ class FlowsScreen(ResourceListScreen, FlowActionsScreen):
 
     def _cells(self, flow: Flow, activity: FlowActivity) -> list[Text]:
         tags = ", ".join(one_line(tag, 20) for tag in flow.tags)
+        marked = bool({flow.id, flow.name} & self.monitor.watched_flows)
+        name = Text("★ " if marked else "", style="bold yellow")
+        name.append(one_line(flow.name or flow.id, 44), style="bold")
         return [
-            Text(one_line(flow.name or flow.id, 44), style="bold"),
+            name,
             flow_status_cell(flow),
             Text(tags or "—", style="dim" if not tags else ""),
             Text(f"v{flow.version}" if flow.version is not None else "—"),
@@ -159,6 +170,20 @@ class FlowsScreen(ResourceListScreen, FlowActionsScreen):
         """Open the flow picked with enter."""
         if event.row_key.value is not None:
             open_flow(self.monitor, event.row_key.value)
+
+    def action_toggle_watch(self) -> None:
+        """Watch the highlighted flow's new failures, or stop watching."""
+        flow = self.current_flow()
+        if flow is None:
+            return
+        name = one_line(flow.name or flow.id, 60)
+        if self.monitor.toggle_watched(flow):
+            self.notify(f"Watching {name}: its new failures alert you.")
+        elif self.monitor.watched_flows:
+            self.notify(f"No longer watching {name}.")
+        else:
+            self.notify(f"No longer watching {name}; every flow alerts again.")
+        self.redraw()
 
     def action_open_flow(self) -> None:
         """Open the highlighted flow's steps and connections."""
