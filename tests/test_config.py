@@ -67,7 +67,7 @@ def test_example_config_with_everything_uncommented_is_valid() -> None:
 
     assert problems == ()
     assert settings.default_profile == "prod"
-    assert settings.keys == {"runs.cancel": "x,ctrl+k"}
+    assert settings.keys == {"run.cancel": "x,ctrl+k"}
     prod = settings.profiles["prod"]
     assert prod == Profile(
         name="prod",

@@ -233,11 +233,26 @@ class MonitorApp(App[int]):
         else:
             self._config_problems.append(f"unknown theme {self.settings.theme!r}")
         self.set_keymap(dict(self.settings.keys))
+        self._check_keymap()
         for problem in self._config_problems:
             self.notify(
                 f"{problem}\nmlkwatch started with default settings; "
                 "`mlkwatch config check` lists every problem.",
                 title="Config file not used",
+                severity="warning",
+                timeout=15,
+            )
+
+    def _check_keymap(self) -> None:
+        if not self.settings.keys:
+            return
+        from mlkwatch.app.keys import unknown_key_ids
+
+        unknown = unknown_key_ids(self.settings.keys)
+        if unknown:
+            self.notify(
+                "\n".join(unknown) + "\nThe other keys apply; `?` lists every id.",
+                title="Key remapping",
                 severity="warning",
                 timeout=15,
             )

@@ -44,7 +44,7 @@ watched_flows = []
 [keys]
 # Remap a key by its binding id (see the help screen, `?`). Values are
 # Textual key names; separate alternatives with commas.
-# "runs.cancel" = "x,ctrl+k"
+# "run.cancel" = "x,ctrl+k"
 
 # One table per profile.
 # [profiles.prod]

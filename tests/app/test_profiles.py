@@ -84,3 +84,25 @@ async def test_a_broken_config_file_is_reported_and_defaults_used(
         assert "default settings" in text
         assert app.is_running
         assert not app.settings.notify.bell
+
+
+async def test_a_misspelt_key_id_is_named_and_the_rest_apply(
+    make_app: AppFactory, tmp_path: Path
+) -> None:
+    keys = '[keys]\n"run.cancle" = "x"\n"runs.failed" = "ctrl+f"\n'
+    settings, problems = parse_settings(keys, base_dir=tmp_path)
+    assert problems == ()
+    app = make_app(settings=settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: bool(app._notifications))
+        text = " ".join(n.message for n in app._notifications)
+        assert "'run.cancle'; did you mean 'run.cancel'?" in text
+        assert "runs.failed" not in text
+        await wait_for(pilot, lambda: len(app.store) > 0)
+        await pilot.press("ctrl+f")  # the remapped quick filter
+        await wait_for(
+            pilot,
+            lambda: (
+                "status:failed" in str(app.screen.query_one("#runs-title").render())
+            ),
+        )

@@ -26,7 +26,7 @@ class HelpScreen(ModalScreen[None]):
         background: $background 60%;
     }
     HelpScreen > VerticalScroll {
-        width: 80;
+        width: 110;
         max-width: 95%;
         height: auto;
         max-height: 90%;
@@ -48,6 +48,7 @@ class HelpScreen(ModalScreen[None]):
         table = Table(box=None, expand=True, show_header=True, header_style="bold")
         table.add_column("Key", no_wrap=True)
         table.add_column("Does")
+        table.add_column("Id, for [keys]", style="dim", no_wrap=True)
         seen: set[str] = set()
         for key, active in self._screen.active_bindings.items():
             binding = active.binding
@@ -61,5 +62,7 @@ class HelpScreen(ModalScreen[None]):
                 does.append(f" — {binding.tooltip}", style="dim")
             if not active.enabled:
                 does.append(" (unavailable)", style="dim italic")
-            table.add_row(Text(label or key, style="bold " + style), does)
+            table.add_row(
+                Text(label or key, style="bold " + style), does, binding.id or ""
+            )
         return table
