@@ -20,9 +20,6 @@ from textual.dom import DOMNode
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
-if TYPE_CHECKING:
-    from mlkwatch.app.launch import Target
-
 from mlkwatch.app.actions import ActionRunner, WriteAction, set_flow_paused
 from mlkwatch.app.feed import RunStore
 from mlkwatch.app.safe_text import one_line
@@ -45,6 +42,9 @@ from mlkwatch.client import (
     Token,
 )
 from mlkwatch.config import RunFilters, Settings
+
+if TYPE_CHECKING:
+    from mlkwatch.app.launch import Target
 
 log = logging.getLogger("mlkwatch")
 
