@@ -311,6 +311,11 @@ class MonitorApp(App[int]):
                 timeout=15,
             )
 
+    def first_page_loaded(self) -> None:
+        """Let the tables replace "Loading runs…" even when nothing came."""
+        for table in self._run_tables:
+            table.show_loaded()
+
     def data_fresh(self, as_of: float | None = None) -> None:
         """Note that the data was confirmed current as of `as_of` (now if None)."""
         for bar in self._status_bars:

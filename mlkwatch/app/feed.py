@@ -295,6 +295,11 @@ class RunStore:
             run.finished_at is not None and run.finished_at > watermark
         )
 
+    @property
+    def loaded(self) -> bool:
+        """Whether the first page of runs has been taken in."""
+        return self._loaded
+
     def mark_loaded(self) -> None:
         """End the initial load: from now on, runs that fail are new failures."""
         self._loaded = True

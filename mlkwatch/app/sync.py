@@ -77,6 +77,9 @@ class SyncListener(Protocol):
     def mode_changed(self, mode: SyncMode, detail: str) -> None:
         """Updates now arrive another way."""
 
+    def first_page_loaded(self) -> None:
+        """The newest runs are in the store, even if there were none."""
+
     def data_fresh(self, as_of: float | None = None) -> None:
         """The data was confirmed current as of `as_of` (Unix time; now if None)."""
 
@@ -301,9 +304,13 @@ class RunSync:
         try:
             for _ in range(INITIAL_PAGES):
                 page = await self._client.runs.list(limit=PAGE_SIZE, cursor=cursor)
-                self._merge(page.items)
-                # Failures from here on happened while the user watched.
-                self._store.mark_loaded()
+                if not self._store.loaded:
+                    self._merge(page.items)
+                    # Failures from here on happened while the user watched.
+                    self._store.mark_loaded()
+                    self._listener.first_page_loaded()
+                else:
+                    self._merge(page.items)
                 cursor = page.next_cursor
                 if cursor is None:
                     return

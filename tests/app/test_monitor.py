@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -13,9 +14,10 @@ from mlkwatch.app.screens.confirm import ConfirmScreen
 from mlkwatch.app.screens.run import RunScreen
 from mlkwatch.app.screens.runs import RunsScreen
 from mlkwatch.app.widgets import RunTable, StatusBar, SyncMode
-from mlkwatch.client import RunStatus
+from mlkwatch.audit import AuditLog
+from mlkwatch.client import RunStatus, Token
 from mlkwatch.sim import Simulator
-from tests.app.conftest import AppFactory, writes
+from tests.app.conftest import AppFactory, fetch_me, writes
 
 SIZE = (160, 45)
 
@@ -267,3 +269,20 @@ async def test_title_says_when_runs_are_out_of_sight_above(
         await wait_for(pilot, lambda: "more above" in str(title.render()))
         await pilot.press("home")
         await wait_for(pilot, lambda: "more above" not in str(title.render()))
+
+
+async def test_an_empty_workspace_says_loading_then_no_runs(
+    tmp_path: Path,
+) -> None:
+    with Simulator(seed=7, manual_clock=True, traffic=False, history=0) as empty:
+        app = MonitorApp(
+            base_url=empty.base_url,
+            token=Token(empty.tokens["viewer"]),
+            me=fetch_me(empty, "viewer"),
+            audit=AuditLog(tmp_path / "audit.jsonl"),
+        )
+        async with app.run_test(size=SIZE) as pilot:
+            table = app.screen.query_one(RunTable)
+            await wait_for(pilot, lambda: app.store.loaded)
+            await pilot.pause(0.1)
+            assert "No runs yet." in table.render_line(1).text

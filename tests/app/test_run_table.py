@@ -212,8 +212,14 @@ async def test_markers_cancel_attempts_and_new_failures() -> None:
 
 
 async def test_an_empty_table_says_why() -> None:
-    app = TableApp(RunStore())
+    store = RunStore()
+    app = TableApp(store)
     async with app.run_test(size=(100, 6)) as pilot:
+        await settle(pilot)
+        assert "Loading runs…" in screen_lines(app.table)[1]
+
+        store.mark_loaded()
+        app.table.show_loaded()
         await settle(pilot)
         assert "No runs yet." in screen_lines(app.table)[1]
         assert app.table.highlighted_run_id is None

@@ -380,6 +380,9 @@ class _Instance:
     def access_restored(self) -> None:
         pass
 
+    def first_page_loaded(self) -> None:
+        pass
+
 
 async def _run_instances(
     sim: Simulator, seconds: float, naive: bool

@@ -913,8 +913,18 @@ class RunTable(ScrollView, can_focus=True):
         self._strips[run_id] = (stamp, strip)
         return strip
 
+    def show_loaded(self) -> None:
+        """Repaint the placeholder once loading ended, even with no runs."""
+        if not self._rows:
+            self.refresh()
+
     def _empty_strip(self) -> Strip:
-        message = "No runs match the filter." if len(self._store) else "No runs yet."
+        if len(self._store):
+            message = "No runs match the filter."
+        elif self._store.loaded:
+            message = "No runs yet."
+        else:
+            message = "Loading runs…"
         style = self._base_style + self.get_component_rich_style("run-table--empty")
         text = _fit(f"  {message}", self._layout.width)
         return Strip([Segment(text, style)], self._layout.width)
