@@ -13,7 +13,7 @@ from mlkwatch.app.app import MonitorApp
 from mlkwatch.app.screens.confirm import ConfirmScreen
 from mlkwatch.app.screens.run import RunScreen
 from mlkwatch.app.screens.runs import RunsScreen
-from mlkwatch.app.widgets import RunTable, StatusBar, SyncMode
+from mlkwatch.app.widgets import RunTable, StatusBar, StepInspector, SyncMode
 from mlkwatch.audit import AuditLog
 from mlkwatch.client import RunStatus, Token
 from mlkwatch.sim import Simulator
@@ -286,3 +286,23 @@ async def test_an_empty_workspace_says_loading_then_no_runs(
             await wait_for(pilot, lambda: app.store.loaded)
             await pilot.pause(0.1)
             assert "No runs yet." in table.render_line(1).text
+
+
+async def test_a_failed_run_opens_on_its_error_and_enter_inspects_the_step(
+    make_app: AppFactory,
+) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: len(app.store) >= 60)
+        await select(pilot, app, failed_run_id(app))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.screen.current_run() is not None)
+        tabs = app.screen.query_one("#inspector-tabs")
+        await wait_for(pilot, lambda: tabs.active == "inspector-error")
+
+        inspector = app.screen.query_one(StepInspector)
+        await pilot.press("enter")  # on the highlighted step, in the waterfall
+        await wait_for(
+            pilot,
+            lambda: app.focused is not None and inspector in app.focused.ancestors,
+        )

@@ -151,7 +151,13 @@ class RunScreen(RunActionsScreen):
             failed = run.error.step_id if run.error else None
             self._step_id = failed if failed in steps else run.steps[0].id
             self.query_one(Waterfall).highlight(self._step_id)
+            if failed in steps:
+                self.query_one(StepInspector).show_tab("error")
         self.query_one(StepInspector).show_step(steps[self._step_id])
+
+    @on(Waterfall.StepSelected)
+    def _step_selected(self) -> None:
+        self.query_one(StepInspector).focus_content()
 
     @on(Waterfall.StepHighlighted)
     def _step_highlighted(self, event: Waterfall.StepHighlighted) -> None:

@@ -10,7 +10,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.widgets import DataTable, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Static, TabbedContent, TabPane, Tabs
 
 from mlkwatch.app.formatting import format_duration
 from mlkwatch.app.safe_text import one_line, safe_text, visible
@@ -211,6 +211,21 @@ class StepInspector(Vertical):
         tabs.get_tab("inspector-error").label = error
         count = len(step.attempts) if step is not None else 0
         tabs.get_tab("inspector-attempts").label = Text(f"Attempts {count}")
+
+    def show_tab(self, name: str) -> None:
+        """Show one tab: `input`, `output`, `error` or `attempts`."""
+        if name in _TABS:
+            self.query_one(
+                "#inspector-tabs", TabbedContent
+            ).active = f"inspector-{name}"
+
+    def focus_content(self) -> None:
+        """Give the keyboard to what the active tab shows, to fold or scroll it."""
+        tabs = self.query_one("#inspector-tabs", TabbedContent)
+        pane = tabs.get_pane(tabs.active)
+        targets = [widget for widget in pane.query("*") if widget.can_focus]
+        # The error tab holds only text: focus the tab row to move along.
+        (targets[0] if targets else tabs.query_one(Tabs)).focus()
 
     def _switch_tab(self, delta: int) -> None:
         tabs = self.query_one("#inspector-tabs", TabbedContent)
