@@ -94,6 +94,28 @@ def test_signed_delivery(sim: Simulator, admin: httpx.Client) -> None:
         assert delivery["attempts"][0]["status_code"] == 200
 
 
+def test_publishing_a_draft_delivers_flow_published(
+    sim: Simulator, admin: httpx.Client, viewer: httpx.Client
+) -> None:
+    flows = viewer.get("/flows", params={"limit": 100}).json()["data"]
+    drafted = next(
+        flow["id"]
+        for flow in flows
+        if viewer.get(f"/flows/{flow['id']}", params={"version": "draft"}).is_success
+    )
+    version = viewer.get(f"/flows/{drafted}").json()["version"]
+    with receiver() as hook:
+        _subscribe(admin, hook.url, "flow.published")
+        sim.call(lambda ws: ws.publish_draft(drafted))
+        sim.advance(0)
+
+    assert [json.loads(r.body)["type"] for r in hook.received] == ["flow.published"]
+    published = json.loads(hook.received[0].body)["data"]
+    assert (published["id"], published["version"]) == (drafted, version + 1)
+    gone = viewer.get(f"/flows/{drafted}", params={"version": "draft"})
+    assert_error(gone, 404, "draft_not_found")
+
+
 def test_run_events_reach_only_subscribers(sim: Simulator, admin: httpx.Client) -> None:
     flow_id = active_flow(sim)
     set_profile(sim, flow_id, 0, fatal=1.0, max_attempts=1)
