@@ -13,7 +13,12 @@ from mlkwatch.app.app import MonitorApp
 from mlkwatch.app.screens.confirm import ConfirmScreen
 from mlkwatch.app.screens.run import RunScreen
 from mlkwatch.app.screens.runs import RunsScreen
-from mlkwatch.app.widgets import RunTable, StatusBar, StepInspector, SyncMode
+from mlkwatch.app.widgets import (
+    RunTable,
+    StatusBar,
+    StepInspector,
+    SyncMode,
+)
 from mlkwatch.audit import AuditLog
 from mlkwatch.client import RunStatus, Token
 from mlkwatch.sim import Simulator

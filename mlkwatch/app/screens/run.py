@@ -49,7 +49,7 @@ class RunScreen(RunActionsScreen):
     """Everything about one run, kept live while it runs."""
 
     BINDINGS = [
-        Binding("escape", "app.pop_screen", "Back", id="run.back"),
+        Binding("escape", "back", "Back", id="run.back"),
         Binding(
             "r",
             "replay_step",
@@ -154,6 +154,14 @@ class RunScreen(RunActionsScreen):
             if failed in steps:
                 self.query_one(StepInspector).show_tab("error")
         self.query_one(StepInspector).show_step(steps[self._step_id])
+
+    def action_back(self) -> None:
+        """Leave the inspector for the waterfall, or the run for the list."""
+        inspector = self.query_one(StepInspector)
+        if self.focused is not None and inspector in self.focused.ancestors:
+            self.query_one(Waterfall).focus()
+        else:
+            self.app.pop_screen()
 
     @on(Waterfall.StepSelected)
     def _step_selected(self) -> None:
