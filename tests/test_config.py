@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -29,8 +30,8 @@ TOKEN = "mlk_live_s3cretS3cret"
 OTHER_TOKEN = "mlk_test_0therT0ken"
 
 
-def parse(text: str, **kwargs: object) -> tuple[Settings, tuple[ConfigProblem, ...]]:
-    return parse_settings(text, base_dir=Path("/cfg"), **kwargs)  # type: ignore[arg-type]
+def parse(text: str, **kwargs: Any) -> tuple[Settings, tuple[ConfigProblem, ...]]:
+    return parse_settings(text, base_dir=Path("/cfg"), **kwargs)
 
 
 def only_problem(text: str, **kwargs: object) -> ConfigProblem:

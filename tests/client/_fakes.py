@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 
@@ -70,7 +71,7 @@ class Recorder:
 
 def make_client(handler: Handler, time: FakeTime, **options: object) -> MontlakeClient:
     """A client on a mock transport, with fake time and a jitter-free backoff."""
-    settings: dict[str, object] = {
+    settings: dict[str, Any] = {
         "transport": httpx.MockTransport(handler),
         "sleep": time.sleep,
         "clock": time.monotonic,
@@ -78,4 +79,4 @@ def make_client(handler: Handler, time: FakeTime, **options: object) -> Montlake
         "backoff": Backoff(base=0.5, cap=8.0, rng=lambda: 1.0),
     }
     settings.update(options)
-    return MontlakeClient(TOKEN, base_url=BASE_URL, **settings)  # type: ignore[arg-type]
+    return MontlakeClient(TOKEN, base_url=BASE_URL, **settings)
