@@ -304,13 +304,11 @@ class RunSync:
         try:
             for _ in range(INITIAL_PAGES):
                 page = await self._client.runs.list(limit=PAGE_SIZE, cursor=cursor)
+                self._merge(page.items)
                 if not self._store.loaded:
-                    self._merge(page.items)
                     # Failures from here on happened while the user watched.
                     self._store.mark_loaded()
                     self._listener.first_page_loaded()
-                else:
-                    self._merge(page.items)
                 cursor = page.next_cursor
                 if cursor is None:
                     return
